@@ -1,0 +1,57 @@
+/**
+ * Turns (processor, date) into one idempotent write: the date's rows are replaced atomically, so a
+ * date run any number of times — by a retry, a restarted worker or a re-run backfill — leaves one
+ * copy of each key.
+ */
+import type { QueryOptions, Warehouse } from '../warehouse/types';
+import { WarehouseError } from '../warehouse/types';
+import { rawSchedule } from './raw';
+import { type TableProcessorDef, withTrackingColumns } from './types';
+
+export interface ProcessorRunResult {
+  rowsWritten: number;
+}
+
+/** Creates the processor's target table (with tracking columns) if it does not exist. */
+export async function ensureProcessorTable(warehouse: Warehouse, def: TableProcessorDef): Promise<void> {
+  await warehouse.ensureTable(withTrackingColumns(def.target));
+}
+
+export async function runTableProcessor(
+  warehouse: Warehouse,
+  def: TableProcessorDef,
+  date: string,
+  ctx: { backfillId: string },
+  opts?: QueryOptions,
+): Promise<ProcessorRunResult> {
+  const d = warehouse.dialect;
+  if (def.requiredInput) {
+    const [inputRow] = await warehouse.query(def.requiredInput(d), { date }, opts);
+    if (Number(inputRow?.n ?? 0) === 0) {
+      const [games] = await warehouse.query(
+        `SELECT count(*) AS n FROM ${d.table(rawSchedule)} WHERE game_date = ${d.dateParam('date')}`,
+        { date },
+        opts,
+      );
+      if (Number(games?.n ?? 0) > 0) {
+        throw new WarehouseError(
+          `missing input for ${def.name} on ${date}: the schedule has ${String(games?.n)} game(s) but ${def.inputs
+            .map((t) => `${t.dataset}.${t.table}`)
+            .join(', ')} has no rows for it`,
+          'missing_input',
+        );
+      }
+    }
+  }
+  return warehouse.replacePartition(
+    {
+      target: withTrackingColumns(def.target),
+      dateColumn: def.dateColumn,
+      date,
+      selectSql: def.select(d),
+      params: { date, backfill_id: ctx.backfillId },
+      extraColumns: { source_backfill_id: d.param('backfill_id'), processed_at: d.now() },
+    },
+    opts,
+  );
+}

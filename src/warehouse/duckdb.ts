@@ -1,0 +1,263 @@
+/**
+ * Embedded warehouse: one DuckDB file (default under .data/). Datasets become schemas, so
+ * `nba_raw.schedule` means the same table here as in BigQuery.
+ *
+ * DuckDB lets one process hold a file read-write. The instance is opened lazily and shared by all
+ * activities of the process; each statement or transaction uses its own connection, so concurrent
+ * activities do not serialise on one connection.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTypeId,
+  type DuckDBAppender,
+  type DuckDBResultReader,
+  type DuckDBValue,
+  dateValue,
+} from '@duckdb/node-api';
+import {
+  type ColumnType,
+  type Dialect,
+  type QueryOptions,
+  type ReplacePartitionArgs,
+  type Row,
+  type SqlParams,
+  type TableRef,
+  type TableSpec,
+  type Warehouse,
+  WarehouseError,
+  type WarehouseErrorKind,
+} from './types';
+
+const duckdbTypes: Record<ColumnType, string> = {
+  STRING: 'VARCHAR',
+  INT64: 'BIGINT',
+  FLOAT64: 'DOUBLE',
+  BOOL: 'BOOLEAN',
+  DATE: 'DATE',
+  TIMESTAMP: 'TIMESTAMP',
+};
+
+export const duckdbDialect: Dialect = {
+  name: 'duckdb',
+  table: (ref) => `${ref.dataset}.${ref.table}`,
+  param: (name) => `$${name}`,
+  dateParam: (name) => `CAST($${name} AS DATE)`,
+  addDays: (dateExpr, days) => `CAST((${dateExpr}) + (${days}) * INTERVAL 1 DAY AS DATE)`,
+  dateDiffDays: (later, earlier) => `DATE_DIFF('day', ${earlier}, ${later})`,
+  safeDivide: (num, den) => `(CASE WHEN (${den}) = 0 THEN NULL ELSE CAST(${num} AS DOUBLE) / (${den}) END)`,
+  columnType: (type) => duckdbTypes[type],
+  now: () => 'CAST(now() AS TIMESTAMP)',
+};
+
+const numericTypeIds = new Set<DuckDBTypeId>([
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.UHUGEINT,
+  DuckDBTypeId.DECIMAL,
+]);
+
+/** Maps DuckDB's error text onto the kinds activities classify retries by. */
+export function classifyDuckDbError(err: unknown): WarehouseError {
+  if (err instanceof WarehouseError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  let kind: WarehouseErrorKind;
+  if (/INTERRUPT/i.test(message)) kind = 'cancelled';
+  else if (/^Parser Error/i.test(message)) kind = 'syntax';
+  else if (/^(Binder|Catalog|Conversion) Error/i.test(message)) kind = 'schema';
+  else if (/conflict|Could not set lock|IO Error|Out of Memory|timeout|timed out/i.test(message)) kind = 'transient';
+  else kind = 'transient';
+  return new WarehouseError(message.split('\n')[0] ?? message, kind, { cause: err });
+}
+
+function toRows(reader: DuckDBResultReader): Row[] {
+  const types = reader.columnTypes();
+  const names = reader.columnNames();
+  const numeric = names.filter((_, i) => {
+    const t = types[i];
+    return t !== undefined && numericTypeIds.has(t.typeId);
+  });
+  const rows = reader.getRowObjectsJson() as Row[];
+  if (numeric.length > 0) {
+    for (const row of rows) {
+      for (const name of numeric) {
+        const v = row[name];
+        if (typeof v === 'string') row[name] = Number(v);
+      }
+    }
+  }
+  return rows;
+}
+
+export interface DuckDbWarehouseOptions {
+  /** File path, or ':memory:' for a private in-memory database. */
+  path: string;
+  /** DuckDB threads per statement; keeps one big query from starving the worker. */
+  threads?: number;
+}
+
+export class DuckDbWarehouse implements Warehouse {
+  readonly kind = 'duckdb' as const;
+  readonly dialect = duckdbDialect;
+  private instance: Promise<DuckDBInstance> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: DuckDbWarehouseOptions) {}
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  private async getInstance(): Promise<DuckDBInstance> {
+    if (this.closed) throw new WarehouseError('warehouse is closed', 'cancelled');
+    if (!this.instance) {
+      const file = this.options.path;
+      if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      const config: Record<string, string> = {};
+      if (this.options.threads) config.threads = String(this.options.threads);
+      this.instance = DuckDBInstance.create(file, config).catch((err: unknown) => {
+        this.instance = undefined;
+        const e = classifyDuckDbError(err);
+        if (/lock/i.test(e.message)) {
+          throw new WarehouseError(
+            `DuckDB file ${file} is locked by another process (is a worker running?): ${e.message}`,
+            'transient',
+            { cause: err },
+          );
+        }
+        throw e;
+      });
+    }
+    return this.instance;
+  }
+
+  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, opts?: QueryOptions): Promise<T> {
+    const instance = await this.getInstance();
+    const conn = await instance.connect();
+    const onAbort = (): void => conn.interrupt();
+    opts?.signal?.addEventListener('abort', onAbort);
+    try {
+      if (opts?.signal?.aborted) throw new WarehouseError('cancelled before start', 'cancelled');
+      return await fn(conn);
+    } catch (err) {
+      throw classifyDuckDbError(err);
+    } finally {
+      opts?.signal?.removeEventListener('abort', onAbort);
+      conn.closeSync();
+    }
+  }
+
+  async query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
+    return this.withConnection(async (conn) => {
+      const reader = await conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined);
+      return toRows(reader) as T[];
+    }, opts);
+  }
+
+  async execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
+    await this.withConnection(async (conn) => {
+      await conn.run(sql, params as Record<string, DuckDBValue> | undefined);
+    }, opts);
+  }
+
+  async tableExists(ref: TableRef): Promise<boolean> {
+    const rows = await this.query(
+      'SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $s AND table_name = $t',
+      { s: ref.dataset, t: ref.table },
+    );
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
+  async ensureTable(spec: TableSpec): Promise<void> {
+    const cols = spec.columns.map((c) => `${c.name} ${duckdbTypes[c.type]}`).join(', ');
+    await this.withConnection(async (conn) => {
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${spec.dataset}`);
+      await conn.run(`CREATE TABLE IF NOT EXISTS ${spec.dataset}.${spec.table} (${cols})`);
+    });
+  }
+
+  async replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
+    const target = duckdbDialect.table(args.target);
+    const extra = args.extraColumns ?? {};
+    const extraNames = Object.keys(extra);
+    const produced = args.target.columns.map((c) => c.name).filter((n) => !extraNames.includes(n));
+    const allNames = [...produced, ...extraNames];
+    const extraExprs = extraNames.map((n) => extra[n] as string);
+    const insert =
+      `INSERT INTO ${target} (${allNames.join(', ')}) ` +
+      `SELECT ${[...produced.map((n) => `src.${n}`), ...extraExprs].join(', ')} FROM (${args.selectSql}) AS src`;
+    const params = args.params as Record<string, DuckDBValue>;
+    return this.withConnection(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        await conn.run(`DELETE FROM ${target} WHERE ${args.dateColumn} = CAST($__date AS DATE)`, { __date: args.date });
+        const result = await conn.run(insert, params);
+        const rowsWritten = Number(result.rowsChanged);
+        await conn.run('COMMIT');
+        return { rowsWritten };
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }, opts);
+  }
+
+  async appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.withConnection(async (conn) => {
+      const appender = await conn.createAppender(spec.table, spec.dataset);
+      try {
+        for (const row of rows) appendRow(appender, spec, row);
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending = this.instance;
+    this.instance = undefined;
+    if (pending) {
+      const instance = await pending.catch(() => undefined);
+      instance?.closeSync();
+    }
+  }
+}
+
+function appendRow(appender: DuckDBAppender, spec: TableSpec, row: Row): void {
+  for (const col of spec.columns) {
+    const v = row[col.name];
+    if (v === null || v === undefined) {
+      appender.appendNull();
+      continue;
+    }
+    switch (col.type) {
+      case 'STRING':
+        appender.appendVarchar(String(v));
+        break;
+      case 'INT64':
+        appender.appendBigInt(BigInt(Math.round(Number(v))));
+        break;
+      case 'FLOAT64':
+        appender.appendDouble(Number(v));
+        break;
+      case 'BOOL':
+        appender.appendBoolean(Boolean(v));
+        break;
+      case 'DATE': {
+        const [y, m, d] = String(v).split('-').map(Number);
+        appender.appendDate(dateValue({ year: y ?? 1970, month: m ?? 1, day: d ?? 1 }));
+        break;
+      }
+      case 'TIMESTAMP':
+        appender.appendVarchar(String(v));
+        break;
+    }
+  }
+  appender.endRow();
+}
