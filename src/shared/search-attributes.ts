@@ -1,0 +1,21 @@
+/**
+ * Custom search attributes, so backfills can be filtered in the Web UI and `temporal workflow list`
+ * (e.g. `BackfillStatus = "gate_failed"`). They must exist on the namespace: the worker registers
+ * them at start-up, and the dev server is started with them.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const BACKFILL_ID = defineSearchAttributeKey('BackfillId', SearchAttributeType.KEYWORD);
+export const BACKFILL_PHASE = defineSearchAttributeKey('BackfillPhase', SearchAttributeType.INT);
+export const BACKFILL_PROCESSOR = defineSearchAttributeKey('BackfillProcessor', SearchAttributeType.KEYWORD);
+export const BACKFILL_STATUS = defineSearchAttributeKey('BackfillStatus', SearchAttributeType.KEYWORD);
+export const BACKFILL_PROGRESS = defineSearchAttributeKey('BackfillProgressPct', SearchAttributeType.INT);
+
+/** Name → type, in the form the dev server's `--search-attribute Name=Type` flag takes. */
+export const CUSTOM_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
+  BackfillId: 'Keyword',
+  BackfillPhase: 'Int',
+  BackfillProcessor: 'Keyword',
+  BackfillStatus: 'Keyword',
+  BackfillProgressPct: 'Int',
+};

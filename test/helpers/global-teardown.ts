@@ -1,0 +1,2 @@
+// Placeholder: replaced by the shared dev-server shut-down.
+export default async function globalTeardown(): Promise<void> {}
