@@ -19,6 +19,7 @@ import {
 } from '@duckdb/node-api';
 import {
   type ColumnType,
+  type DeduplicateArgs,
   type Dialect,
   type QueryOptions,
   type ReplacePartitionArgs,
@@ -198,6 +199,33 @@ export class DuckDbWarehouse implements Warehouse {
         const rowsWritten = Number(result.rowsChanged);
         await conn.run('COMMIT');
         return { rowsWritten };
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }, opts);
+  }
+
+  async deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
+    const target = duckdbDialect.table(args.target);
+    const cols = args.target.columns.map((c) => c.name).join(', ');
+    const inRange = `${args.dateColumn} BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)`;
+    const range = { from: args.from, to: args.to };
+    return this.withConnection(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const before = await conn.runAndReadAll(`SELECT count(*) AS n FROM ${target} WHERE ${inRange}`, range);
+        await conn.run(
+          `CREATE TEMP TABLE __dedup AS SELECT ${cols} FROM (
+             SELECT ${cols}, ROW_NUMBER() OVER (PARTITION BY ${args.keyColumns.join(', ')} ORDER BY ${args.orderBy} DESC) AS __rn
+             FROM ${target} WHERE ${inRange}) AS ranked WHERE __rn = 1`,
+          range,
+        );
+        await conn.run(`DELETE FROM ${target} WHERE ${inRange}`, range);
+        const inserted = await conn.run(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM __dedup`);
+        await conn.run('DROP TABLE __dedup');
+        await conn.run('COMMIT');
+        return { rowsRemoved: Number(toRows(before)[0]?.n ?? 0) - Number(inserted.rowsChanged) };
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw err;

@@ -64,6 +64,15 @@ export interface ReplacePartitionArgs {
   extraColumns?: Record<string, string>;
 }
 
+export interface DeduplicateArgs {
+  target: TableSpec;
+  keyColumns: readonly string[];
+  dateColumn: string;
+  from: string;
+  to: string;
+  orderBy: string;
+}
+
 export interface Warehouse {
   readonly kind: 'duckdb' | 'bigquery';
   readonly dialect: Dialect;
@@ -78,6 +87,11 @@ export interface Warehouse {
    * so running a date any number of times leaves exactly one copy of its rows.
    */
   replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }>;
+  /**
+   * Keeps one row per key among rows whose date is in [from, to] (the newest by `orderBy`, a
+   * column of the table) and returns how many rows were removed. Atomic.
+   */
+  deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }>;
   /** Bulk append (seeding). Rows are objects keyed by column name. */
   appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void>;
   close(): Promise<void>;

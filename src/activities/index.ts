@@ -1,0 +1,182 @@
+/**
+ * Activities: everything that touches the warehouse or the file system. Built by a factory so the
+ * worker (and tests) choose the warehouse, logger and slot cap; the workflow is typed against
+ * ReturnType<typeof createActivities>.
+ */
+import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import type { Logger as PinoLogger } from 'pino';
+import { planProcessorDates } from '../pipeline/dates';
+import { runTableProcessor } from '../pipeline/engine';
+import { getProcessor, planPhases, type PhasePlan } from '../pipeline/registry';
+import { validatePhase } from '../pipeline/validation';
+import { withTrackingColumns, type ProcessorDef } from '../pipeline/types';
+import { TRANSIENT_ERROR_TYPE } from '../shared/errors';
+import type { DatePlan, PhaseGateReport, RunDateInput, RunDateResult } from '../shared/types';
+import { WarehouseError, type Warehouse } from '../warehouse/types';
+import type { WarehouseSlots } from './warehouse-slots';
+
+export interface ActivityDeps {
+  warehouse: Warehouse;
+  logger: PinoLogger;
+  slots: WarehouseSlots;
+  exportDir: string;
+  /** Heartbeat period while a statement runs; the workflow's heartbeat time-out is well above it. */
+  heartbeatIntervalMs?: number;
+}
+
+/** WarehouseError kinds → failure types the workflow's retry policy understands. */
+export function toActivityFailure(err: unknown): Error {
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
+  if (err instanceof WarehouseError) {
+    switch (err.kind) {
+      case 'syntax':
+        return ApplicationFailure.nonRetryable(err.message, 'BadSqlError');
+      case 'schema':
+        return ApplicationFailure.nonRetryable(err.message, 'SchemaError');
+      case 'missing_input':
+        return ApplicationFailure.nonRetryable(err.message, 'MissingInputError');
+      case 'cancelled':
+        return new CancelledFailure(err.message);
+      case 'transient':
+        return ApplicationFailure.retryable(err.message, TRANSIENT_ERROR_TYPE);
+    }
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.retryable(message, TRANSIENT_ERROR_TYPE);
+}
+
+function requireProcessor(name: string): ProcessorDef {
+  const def = getProcessor(name);
+  if (!def) throw ApplicationFailure.nonRetryable(`unknown processor "${name}"`, 'UnknownProcessorError');
+  return def;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { warehouse, slots } = deps;
+  const heartbeatEvery = deps.heartbeatIntervalMs ?? 5_000;
+
+  /**
+   * Runs `fn` holding a warehouse slot, heartbeating throughout (waiting for the slot included) so
+   * cancellation reaches us and a dead worker is noticed by the heartbeat time-out.
+   */
+  async function withSlotAndHeartbeat<T>(stage: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ctx = Context.current();
+    const signal = ctx.cancellationSignal;
+    ctx.heartbeat({ stage: `${stage}: waiting for a warehouse slot` });
+    const timer = setInterval(() => ctx.heartbeat({ stage }), heartbeatEvery);
+    try {
+      const holder = `${ctx.info.workflowExecution?.workflowId ?? "standalone"}/${ctx.info.activityId}`;
+      const release = await slots.acquire(holder, signal);
+      try {
+        ctx.heartbeat({ stage });
+        return await fn(signal);
+      } finally {
+        await release();
+      }
+    } catch (err) {
+      if (signal.aborted) throw new CancelledFailure(`cancelled during ${stage}`);
+      throw toActivityFailure(err);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  return {
+    /** Phases and groups of a request; unknown names fail without retries. */
+    async describePipeline(input: { phases: number[]; processors?: string[] }): Promise<PhasePlan[]> {
+      try {
+        return planPhases(input.phases, input.processors);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'BadRequestError');
+      }
+    },
+
+    /** The phase gate: coverage, duplicate keys, field coverage and failed dates per table. */
+    async validatePhase(input: {
+      phase: number;
+      from: string;
+      to: string;
+      processors: string[];
+      failedDates: Record<string, Record<string, string>>;
+      bootstrapDays: number;
+    }): Promise<PhaseGateReport> {
+      const defs = input.processors.map(requireProcessor);
+      const report = await withSlotAndHeartbeat(`validate phase ${input.phase}`, () =>
+        validatePhase(warehouse, input.phase, defs, {
+          from: input.from,
+          to: input.to,
+          bootstrapDays: input.bootstrapDays,
+          failedDates: input.failedDates,
+        }),
+      );
+      deps.logger.info(
+        { phase: input.phase, ok: report.ok, problems: report.problems },
+        report.ok ? 'phase gate passed' : 'phase gate failed',
+      );
+      return report;
+    },
+
+    /** Removes duplicate keys of a processor's table over a range, keeping the newest row. */
+    async deduplicateTable(input: { processor: string; from: string; to: string }): Promise<{ rowsRemoved: number }> {
+      const def = requireProcessor(input.processor);
+      if (def.kind !== 'table') return { rowsRemoved: 0 };
+      const result = await withSlotAndHeartbeat('deduplicate', (signal) =>
+        warehouse.deduplicate(
+          {
+            target: withTrackingColumns(def.target),
+            keyColumns: def.keyColumns,
+            dateColumn: def.dateColumn,
+            from: input.from,
+            to: input.to,
+            orderBy: 'processed_at',
+          },
+          { signal },
+        ),
+      );
+      deps.logger.info({ processor: def.name, from: input.from, to: input.to, ...result }, 'deduplicated');
+      return result;
+    },
+
+    /** The dates a processor runs in [from, to] and the dates it skips, with reasons. */
+    async planProcessorDates(input: {
+      processor: string;
+      from: string;
+      to: string;
+      bootstrapDays: number;
+    }): Promise<DatePlan> {
+      const def = requireProcessor(input.processor);
+      return withSlotAndHeartbeat('plan', () =>
+        planProcessorDates(warehouse, def, input.from, input.to, input.bootstrapDays),
+      );
+    },
+
+    /** One processor, one date: the idempotent write. */
+    async runProcessorForDate(input: RunDateInput): Promise<RunDateResult> {
+      const def = requireProcessor(input.processor);
+      const info = Context.current().info;
+      const log = deps.logger.child({
+        backfill: input.backfillId,
+        processor: input.processor,
+        date: input.date,
+        attempt: info.attempt,
+      });
+      const started = Date.now();
+      const result = await withSlotAndHeartbeat('write', async (signal) => {
+        if (def.kind !== 'table') {
+          throw ApplicationFailure.nonRetryable(`processor ${def.name} is not a table processor`, 'UnknownProcessorError');
+        }
+        return runTableProcessor(warehouse, def, input.date, { backfillId: input.backfillId }, {
+          signal,
+          labels: { backfill: input.backfillId, processor: input.processor, date: input.date },
+        });
+      }).catch((err: unknown) => {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'date attempt failed');
+        throw err;
+      });
+      log.info({ rowsWritten: result.rowsWritten, ms: Date.now() - started }, 'date written');
+      return { rowsWritten: result.rowsWritten };
+    },
+  };
+}
+
+export type BackfillActivities = ReturnType<typeof createActivities>;

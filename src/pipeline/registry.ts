@@ -1,0 +1,51 @@
+/**
+ * The phase/group graph: every processor the backfill knows, in dependency order.
+ */
+import { phase3Processors } from './phase3';
+import type { PhaseNumber, ProcessorDef, TableProcessorDef } from './types';
+
+export const ALL_PROCESSORS: readonly ProcessorDef[] = [...phase3Processors];
+
+export const KNOWN_PHASES: readonly PhaseNumber[] = [...new Set(ALL_PROCESSORS.map((p) => p.phase))].sort();
+
+export function getProcessor(name: string): ProcessorDef | undefined {
+  return ALL_PROCESSORS.find((p) => p.name === name);
+}
+
+export function tableProcessors(): TableProcessorDef[] {
+  return ALL_PROCESSORS.filter((p): p is TableProcessorDef => p.kind === 'table');
+}
+
+export interface PhasePlan {
+  phase: number;
+  /** Groups in order; the processors of one group run concurrently. */
+  groups: string[][];
+}
+
+/**
+ * The phases and groups a request runs. Throws with one line when a phase or processor is unknown
+ * or a processor is outside the requested phases.
+ */
+export function planPhases(phases: readonly number[], processors?: readonly string[]): PhasePlan[] {
+  for (const phase of phases) {
+    if (!ALL_PROCESSORS.some((p) => p.phase === phase)) {
+      throw new Error(`unknown phase ${phase}; known phases: ${KNOWN_PHASES.join(', ')}`);
+    }
+  }
+  if (processors) {
+    for (const name of processors) {
+      const def = getProcessor(name);
+      if (!def) throw new Error(`unknown processor "${name}"; known: ${ALL_PROCESSORS.map((p) => p.name).join(', ')}`);
+      if (!phases.includes(def.phase)) throw new Error(`processor "${name}" is in phase ${def.phase}, not in the requested phases ${phases.join(',')}`);
+    }
+  }
+  const wanted = (p: ProcessorDef): boolean => !processors || processors.includes(p.name);
+  return [...phases]
+    .sort((a, b) => a - b)
+    .map((phase) => {
+      const inPhase = ALL_PROCESSORS.filter((p) => p.phase === phase && wanted(p));
+      const groupNumbers = [...new Set(inPhase.map((p) => p.group))].sort((a, b) => a - b);
+      return { phase, groups: groupNumbers.map((g) => inPhase.filter((p) => p.group === g).map((p) => p.name)) };
+    })
+    .filter((p) => p.groups.length > 0);
+}

@@ -1,0 +1,162 @@
+/**
+ * Phase gates: the checks the handoff note's engineers typed by hand after every phase — date
+ * coverage against the plan, duplicate keys (must be 0), field coverage against thresholds, and
+ * the dates that failed — computed the same way for `backfill validate` and inside the workflow.
+ */
+import type { FieldCoverageResult, PhaseGateReport, TableGateResult } from '../shared/types';
+import type { Warehouse } from '../warehouse/types';
+import { planProcessorDates } from './dates';
+import { ensureProcessorTable } from './engine';
+import type { ProcessorDef, TableProcessorDef } from './types';
+
+export interface ValidateOptions {
+  from: string;
+  to: string;
+  bootstrapDays: number;
+  /** processor → date → error, as recorded by the workflow. */
+  failedDates?: Record<string, Record<string, string>>;
+  /** Overrides of field-coverage minimums: "table.column" → min (0..1). */
+  thresholds?: Record<string, number>;
+  /** For export processors: the dates whose export exists (checked by the caller). */
+  exportedDates?: (def: ProcessorDef, dates: string[]) => Promise<Set<string>>;
+}
+
+
+export async function validateProcessor(
+  warehouse: Warehouse,
+  def: ProcessorDef,
+  options: ValidateOptions,
+): Promise<TableGateResult> {
+  const plan = await planProcessorDates(warehouse, def, options.from, options.to, options.bootstrapDays);
+  const failedMap = options.failedDates?.[def.name] ?? {};
+  const failedDates = Object.entries(failedMap).map(([date, error]) => ({ date, error }));
+  const skipReasons: Record<string, number> = {};
+  for (const s of plan.skipped) skipReasons[s.reason] = (skipReasons[s.reason] ?? 0) + 1;
+
+  let present: Set<string>;
+  let duplicateKeys = 0;
+  let rows = 0;
+  const fieldCoverage: FieldCoverageResult[] = [];
+  let table: string;
+
+  if (def.kind === 'table') {
+    await ensureProcessorTable(warehouse, def);
+    table = `${def.target.dataset}.${def.target.table}`;
+    const stats = await tableStats(warehouse, def, options);
+    present = stats.dates;
+    duplicateKeys = stats.duplicateKeys;
+    rows = stats.rows;
+    for (const rule of def.fieldCoverage ?? []) {
+      const min = options.thresholds?.[`${def.target.table}.${rule.column}`] ?? rule.min;
+      const coverage = stats.coverage[rule.column] ?? null;
+      fieldCoverage.push({
+        column: rule.column,
+        coverage,
+        min,
+        // A table with no rows has no coverage to judge; the missing dates already fail the gate.
+        ok: coverage === null || coverage + 1e-9 >= min,
+        ...(rule.note ? { note: rule.note } : {}),
+      });
+    }
+  } else {
+    table = `exports/${def.name}`;
+    present = options.exportedDates ? await options.exportedDates(def, plan.dates) : new Set();
+    rows = present.size;
+  }
+
+  const skippedSet = new Set(plan.skipped.map((s) => s.date));
+  const missingDates = plan.dates.filter((d) => !present.has(d) && !(d in failedMap));
+  const unexpectedDates = [...present].filter((d) => skippedSet.has(d)).sort();
+  const actualDates = plan.dates.filter((d) => present.has(d)).length;
+
+  const problems: string[] = [];
+  if (missingDates.length > 0) {
+    problems.push(
+      `${table}: ${missingDates.length} expected date(s) have no rows (${listed(missingDates)})`,
+    );
+  }
+  if (failedDates.length > 0) {
+    problems.push(`${table}: ${failedDates.length} date(s) failed (${listed(failedDates.map((f) => f.date))})`);
+  }
+  if (duplicateKeys > 0) problems.push(`${table}: ${duplicateKeys} duplicate key(s) (must be 0)`);
+  for (const f of fieldCoverage.filter((x) => !x.ok)) {
+    problems.push(`${table}.${f.column}: coverage ${pct(f.coverage)} below the ${pct(f.min)} threshold`);
+  }
+  return {
+    processor: def.name,
+    table,
+    expectedDates: plan.dates.length,
+    actualDates,
+    missingDates: missingDates.slice(0, 1000),
+    unexpectedDates,
+    skippedDates: plan.skipped.length,
+    skipReasons,
+    duplicateKeys,
+    rows,
+    fieldCoverage,
+    failedDates,
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
+async function tableStats(
+  warehouse: Warehouse,
+  def: TableProcessorDef,
+  options: ValidateOptions,
+): Promise<{ dates: Set<string>; duplicateKeys: number; rows: number; coverage: Record<string, number | null> }> {
+  const d = warehouse.dialect;
+  const t = d.table(def.target);
+  const inRange = `${def.dateColumn} BETWEEN ${d.dateParam('from')} AND ${d.dateParam('to')}`;
+  const params = { from: options.from, to: options.to };
+  const dateRows = await warehouse.query(`SELECT DISTINCT ${def.dateColumn} AS d FROM ${t} WHERE ${inRange}`, params);
+  const keys = def.keyColumns.join(', ');
+  const [dup] = await warehouse.query(
+    `SELECT count(*) AS n FROM (SELECT ${keys} FROM ${t} WHERE ${inRange} GROUP BY ${keys} HAVING count(*) > 1) AS dup_keys`,
+    params,
+  );
+  const rules = def.fieldCoverage ?? [];
+  const coverageSelect = rules.map((r, i) => `, count(${r.column}) AS c${i}`).join('');
+  const [cov] = await warehouse.query(`SELECT count(*) AS n${coverageSelect} FROM ${t} WHERE ${inRange}`, params);
+  const rows = Number(cov?.n ?? 0);
+  const coverage: Record<string, number | null> = {};
+  rules.forEach((r, i) => {
+    coverage[r.column] = rows === 0 ? null : Number(cov?.[`c${i}`] ?? 0) / rows;
+  });
+  return {
+    dates: new Set(dateRows.map((r) => String(r.d))),
+    duplicateKeys: Number(dup?.n ?? 0),
+    rows,
+    coverage,
+  };
+}
+
+export async function validatePhase(
+  warehouse: Warehouse,
+  phase: number,
+  processors: readonly ProcessorDef[],
+  options: ValidateOptions,
+): Promise<PhaseGateReport> {
+  const tables: TableGateResult[] = [];
+  for (const def of processors) tables.push(await validateProcessor(warehouse, def, options));
+  const problems = tables.flatMap((t) => t.problems);
+  return {
+    phase,
+    from: options.from,
+    to: options.to,
+    checkedAt: new Date().toISOString(),
+    ok: problems.length === 0,
+    tables,
+    problems,
+  };
+}
+
+function listed(dates: string[]): string {
+  const head = dates.slice(0, 5).join(', ');
+  return dates.length > 5 ? `${head}, … +${dates.length - 5} more` : head;
+}
+
+function pct(x: number | null): string {
+  return x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`;
+}
+

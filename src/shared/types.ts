@@ -1,0 +1,200 @@
+/**
+ * Contracts shared by workflows, activities and the CLI. Sandbox-safe: types and constants only.
+ */
+
+export const DEFAULT_TASK_QUEUE = 'props-backfill';
+
+/** Hard upper bound for a processor's window; the warehouse cap is the real limit on work. */
+export const MAX_PROCESSOR_CONCURRENCY = 64;
+
+export type GatePolicy = 'wait' | 'remediate';
+
+export interface RetrySettings {
+  /** Attempts per date, the first included. */
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+}
+
+export const DEFAULT_RETRY: RetrySettings = {
+  maximumAttempts: 5,
+  initialIntervalMs: 2_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 60_000,
+};
+
+export interface SkippedDate {
+  date: string;
+  reason: string;
+}
+
+export interface DatePlan {
+  processor: string;
+  /** Dates to run, ascending. */
+  dates: string[];
+  /** Dates deliberately not run, each with its reason (bootstrap, declared needs). */
+  skipped: SkippedDate[];
+}
+
+/** What one run of a processor workflow carries into the next (continue-as-new). */
+export interface ProcessorCarriedState {
+  /** Index into `dates` of the next date to launch; everything before it is done or failed. */
+  cursor: number;
+  done: number;
+  rowsWritten: number;
+  /** date → last error message, for dates that exhausted their retries. */
+  failed: Record<string, string>;
+  paused: boolean;
+  concurrency: number;
+  /** Workflow time of the first run's start. */
+  startedAtMs: number;
+  /** Completion times of the most recent dates (bounded), for the rate and ETA. */
+  recentCompletionsMs: number[];
+  runNumber: number;
+}
+
+export interface ProcessorWorkflowInput {
+  backfillId: string;
+  processor: string;
+  phase: number;
+  dates: string[];
+  skipped: SkippedDate[];
+  concurrency: number;
+  /** Start with no dates launched until resumed (the parent was paused when it started us). */
+  startPaused?: boolean;
+  retry?: RetrySettings;
+  /**
+   * Continue as new once this run's history reaches this many events (or the server suggests it
+   * earlier). Tests force a small value.
+   */
+  historyEventLimit?: number;
+  /** Start-to-close time-out of one date, ms. */
+  dateTimeoutMs?: number;
+  state?: ProcessorCarriedState;
+}
+
+export interface ProcessorProgress {
+  processor: string;
+  phase: number;
+  status: 'running' | 'paused' | 'completed' | 'continuing';
+  total: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  inFlight: string[];
+  concurrency: number;
+  rowsWritten: number;
+  /** Dates per minute over the recent window; null until two dates have finished. */
+  ratePerMinute: number | null;
+  etaSeconds: number | null;
+  failures: Array<{ date: string; error: string }>;
+  /** reason → number of dates skipped for it. */
+  skipReasons: Record<string, number>;
+  runNumber: number;
+}
+
+export interface ProcessorResult {
+  processor: string;
+  total: number;
+  done: number;
+  skipped: number;
+  failed: Record<string, string>;
+  rowsWritten: number;
+}
+
+export interface RunDateInput {
+  backfillId: string;
+  processor: string;
+  date: string;
+}
+
+export interface RunDateResult {
+  rowsWritten: number;
+}
+
+export interface BackfillRequest {
+  from: string;
+  to: string;
+  phases: number[];
+  /** Restrict to these processors (names); all of the phases' processors when absent. */
+  processors?: string[];
+  concurrency: number;
+  gatePolicy: GatePolicy;
+  retry?: RetrySettings;
+  historyEventLimit?: number;
+  bootstrapDays?: number;
+}
+
+export interface BackfillInput extends BackfillRequest {
+  backfillId: string;
+}
+
+export interface FieldCoverageResult {
+  column: string;
+  coverage: number | null;
+  min: number;
+  ok: boolean;
+  note?: string;
+}
+
+export interface TableGateResult {
+  processor: string;
+  table: string;
+  expectedDates: number;
+  actualDates: number;
+  /** Expected dates with no rows and no failure recorded. */
+  missingDates: string[];
+  /** Dates with rows that the plan skipped (should be none). */
+  unexpectedDates: string[];
+  skippedDates: number;
+  skipReasons: Record<string, number>;
+  duplicateKeys: number;
+  rows: number;
+  fieldCoverage: FieldCoverageResult[];
+  failedDates: Array<{ date: string; error: string }>;
+  ok: boolean;
+  problems: string[];
+}
+
+export interface PhaseGateReport {
+  phase: number;
+  from: string;
+  to: string;
+  checkedAt: string;
+  ok: boolean;
+  tables: TableGateResult[];
+  /** One line per problem, for humans. */
+  problems: string[];
+}
+
+export type BackfillStage =
+  | { kind: 'planning' }
+  | { kind: 'running'; phase: number; group: number }
+  | { kind: 'validating'; phase: number }
+  | { kind: 'gate_failed'; phase: number }
+  | { kind: 'remediating'; phase: number }
+  | { kind: 'completed' }
+  | { kind: 'failed'; reason: string };
+
+export interface BackfillProgress {
+  backfillId: string;
+  from: string;
+  to: string;
+  phases: number[];
+  paused: boolean;
+  concurrency: number;
+  gatePolicy: GatePolicy;
+  stage: BackfillStage;
+  processors: ProcessorProgress[];
+  gates: PhaseGateReport[];
+  etaSeconds: number | null;
+}
+
+export interface BackfillResult {
+  backfillId: string;
+  status: 'completed' | 'failed';
+  reason?: string;
+  processors: ProcessorResult[];
+  gates: PhaseGateReport[];
+}

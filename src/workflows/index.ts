@@ -1,0 +1,2 @@
+export { processorBackfillWorkflow } from './processor-backfill';
+export { backfillWorkflow } from './backfill';

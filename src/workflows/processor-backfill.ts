@@ -1,0 +1,278 @@
+/**
+ * processorBackfillWorkflow — one processor over a list of dates.
+ *
+ * Durability: every per-date write is an activity with its own retry policy, and the workflow's
+ * only state is a cursor into the date list plus compact counters and the failed dates' messages.
+ * A worker killed mid-run loses nothing: Temporal replays this history on another worker, the
+ * in-flight activities time out or finish there, and completed dates are never run again.
+ *
+ * History size: each date costs a handful of events. Before the history nears the server's
+ * continue-as-new suggestion (or `historyEventLimit`), the workflow stops launching, drains the
+ * window (activities cannot outlive their run) and continues as new carrying only
+ * ProcessorCarriedState. No run grows past a few thousand events, however many dates there are.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import {
+  childProgressSignal,
+  pauseSignal,
+  processorProgressQuery,
+  resumeSignal,
+  setConcurrencySignal,
+  setConcurrencyUpdate,
+} from '../shared/messages';
+import {
+  BACKFILL_ID,
+  BACKFILL_PHASE,
+  BACKFILL_PROCESSOR,
+  BACKFILL_PROGRESS,
+  BACKFILL_STATUS,
+} from '../shared/search-attributes';
+import {
+  DEFAULT_RETRY,
+  MAX_PROCESSOR_CONCURRENCY,
+  type ProcessorCarriedState,
+  type ProcessorProgress,
+  type ProcessorResult,
+  type ProcessorWorkflowInput,
+} from '../shared/types';
+import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+
+/** Well under the server's ~4k-event suggestion and far from its 10k warning. */
+export const DEFAULT_HISTORY_EVENT_LIMIT = 3_000;
+const RECENT_COMPLETIONS_KEPT = 50;
+
+export function validateConcurrency(n: unknown): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_PROCESSOR_CONCURRENCY) {
+    throw new Error(`concurrency must be an integer from 1 to ${MAX_PROCESSOR_CONCURRENCY}, got ${String(n)}`);
+  }
+}
+
+export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): Promise<ProcessorResult> {
+  const retry = input.retry ?? DEFAULT_RETRY;
+  const historyLimit = input.historyEventLimit ?? DEFAULT_HISTORY_EVENT_LIMIT;
+  const state: ProcessorCarriedState = input.state ?? {
+    cursor: 0,
+    done: 0,
+    rowsWritten: 0,
+    failed: {},
+    paused: input.startPaused ?? false,
+    concurrency: input.concurrency,
+    startedAtMs: Date.now(),
+    recentCompletionsMs: [],
+    runNumber: 1,
+  };
+  const inFlight = new Set<string>();
+  let draining = false;
+  let lastReportedPct = -1;
+
+  const { runProcessorForDate } = proxyActivities<ReturnType<typeof createActivities>>({
+    startToCloseTimeout: input.dateTimeoutMs ?? 30 * 60_000,
+    // A date's activity heartbeats every few seconds; a killed worker is noticed within this.
+    heartbeatTimeout: 30_000,
+    retry: {
+      maximumAttempts: retry.maximumAttempts,
+      initialInterval: retry.initialIntervalMs,
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: retry.maximumIntervalMs,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+    },
+  });
+
+  const total = input.dates.length;
+  const finishedCount = (): number => state.done + Object.keys(state.failed).length;
+  const allLaunched = (): boolean => state.cursor >= total;
+  const finished = (): boolean => allLaunched() && inFlight.size === 0;
+  const historyNearLimit = (): boolean => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= historyLimit;
+  };
+
+  const progress = (): ProcessorProgress => {
+    const remaining = total - finishedCount();
+    const ratePerMinute = rateOf(state.recentCompletionsMs);
+    const skipReasons: Record<string, number> = {};
+    for (const s of input.skipped) skipReasons[s.reason] = (skipReasons[s.reason] ?? 0) + 1;
+    return {
+      processor: input.processor,
+      phase: input.phase,
+      status: finished() ? 'completed' : draining ? 'continuing' : state.paused ? 'paused' : 'running',
+      total: total + input.skipped.length,
+      done: state.done,
+      skipped: input.skipped.length,
+      failed: Object.keys(state.failed).length,
+      inFlight: [...inFlight].sort(),
+      concurrency: state.concurrency,
+      rowsWritten: state.rowsWritten,
+      ratePerMinute,
+      etaSeconds: ratePerMinute && ratePerMinute > 0 ? Math.round((remaining / ratePerMinute) * 60) : null,
+      failures: Object.entries(state.failed).map(([date, error]) => ({ date, error })),
+      skipReasons,
+      runNumber: state.runNumber,
+    };
+  };
+
+  const describeNow = (): void => {
+    const p = progress();
+    const pct = total === 0 ? 100 : Math.floor((finishedCount() / total) * 100);
+    setCurrentDetails(
+      `**${input.processor}** (phase ${input.phase}) — ${p.status}: ${p.done}/${total} dates done, ` +
+        `${p.failed} failed, ${p.skipped} skipped, ${inFlight.size}/${state.concurrency} in flight` +
+        (p.etaSeconds !== null ? `, ETA ${Math.round(p.etaSeconds / 60)} min` : '') +
+        ` (run ${state.runNumber})`,
+    );
+    // Each upsert and each report to the parent is a history event: 5% steps only.
+    if (pct >= lastReportedPct + 5 || (pct === 100 && lastReportedPct !== 100)) {
+      lastReportedPct = pct;
+      upsertSearchAttributes([{ key: BACKFILL_PROGRESS, value: pct }]);
+      reportToParent(p);
+    }
+  };
+
+  const reportToParent = (p: ProcessorProgress): void => {
+    const parent = workflowInfo().parent;
+    if (!parent) return;
+    // Fire and forget: a lost report only makes the parent's view a little stale.
+    void getExternalWorkflowHandle(parent.workflowId)
+      .signal(childProgressSignal, p)
+      .catch((err: unknown) => log.debug('progress report to parent failed', { error: String(err) }));
+  };
+
+  const setStatus = (status: string): void => {
+    upsertSearchAttributes([{ key: BACKFILL_STATUS, value: status }]);
+  };
+
+  setHandler(processorProgressQuery, progress);
+  setHandler(pauseSignal, () => {
+    if (!state.paused) {
+      state.paused = true;
+      log.info('paused: no new dates will start', { backfill: input.backfillId, processor: input.processor });
+      setStatus('paused');
+      describeNow();
+    }
+  });
+  setHandler(resumeSignal, () => {
+    if (state.paused) {
+      state.paused = false;
+      log.info('resumed', { backfill: input.backfillId, processor: input.processor });
+      setStatus('running');
+      describeNow();
+    }
+  });
+  const changeConcurrency = (n: number): number => {
+    const previous = state.concurrency;
+    state.concurrency = n;
+    log.info('concurrency changed', { backfill: input.backfillId, processor: input.processor, previous, n });
+    describeNow();
+    return previous;
+  };
+  setHandler(setConcurrencyUpdate, changeConcurrency, { validator: validateConcurrency });
+  // Forwarded by the parent, which validated the value in its own update.
+  setHandler(setConcurrencySignal, (n: number) => {
+    if (Number.isInteger(n) && n >= 1 && n <= MAX_PROCESSOR_CONCURRENCY) changeConcurrency(n);
+  });
+
+  if (state.runNumber === 1) {
+    upsertSearchAttributes([
+      { key: BACKFILL_ID, value: input.backfillId },
+      { key: BACKFILL_PROCESSOR, value: input.processor },
+      { key: BACKFILL_PHASE, value: input.phase },
+      { key: BACKFILL_STATUS, value: state.paused ? 'paused' : 'running' },
+    ]);
+  }
+  describeNow();
+
+  const runDate = async (date: string): Promise<void> => {
+    try {
+      const result = await runProcessorForDate({ backfillId: input.backfillId, processor: input.processor, date });
+      state.done += 1;
+      state.rowsWritten += result.rowsWritten;
+      state.recentCompletionsMs.push(Date.now());
+      if (state.recentCompletionsMs.length > RECENT_COMPLETIONS_KEPT) state.recentCompletionsMs.shift();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const message = failureMessage(err);
+      state.failed[date] = message;
+      log.warn('date failed after retries; the rest go on', {
+        backfill: input.backfillId,
+        processor: input.processor,
+        date,
+        error: message,
+      });
+    } finally {
+      inFlight.delete(date);
+      describeNow();
+    }
+  };
+
+  for (;;) {
+    await condition(
+      () => finished() || historyNearLimit() || (!state.paused && !allLaunched() && inFlight.size < state.concurrency),
+    );
+    if (finished()) break;
+    if (historyNearLimit()) {
+      // Activities belong to this run: drain the window before handing over to the next one.
+      draining = true;
+      describeNow();
+      await condition(() => inFlight.size === 0);
+      if (finished()) break;
+      await condition(allHandlersFinished);
+      log.info('continuing as new', {
+        backfill: input.backfillId,
+        processor: input.processor,
+        cursor: state.cursor,
+        historyLength: workflowInfo().historyLength,
+      });
+      await continueAsNew<typeof processorBackfillWorkflow>({
+        ...input,
+        state: { ...state, runNumber: state.runNumber + 1 },
+      });
+    }
+    const date = input.dates[state.cursor];
+    state.cursor += 1;
+    if (date === undefined) continue;
+    inFlight.add(date);
+    void runDate(date);
+  }
+
+  await condition(allHandlersFinished);
+  setStatus(Object.keys(state.failed).length > 0 ? 'completed_with_failures' : 'completed');
+  describeNow();
+  return {
+    processor: input.processor,
+    total: total + input.skipped.length,
+    done: state.done,
+    skipped: input.skipped.length,
+    failed: state.failed,
+    rowsWritten: state.rowsWritten,
+  };
+}
+
+function rateOf(completions: readonly number[]): number | null {
+  const first = completions[0];
+  const last = completions[completions.length - 1];
+  if (completions.length < 2 || first === undefined || last === undefined || last <= first) return null;
+  return ((completions.length - 1) / (last - first)) * 60_000;
+}
+
+/** The innermost message: "activity failed" wrappers say nothing an operator can act on. */
+export function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure) return e.type ? `${e.type}: ${e.message}` : e.message;
+  return e instanceof Error ? e.message : String(e);
+}
