@@ -1,0 +1,125 @@
+/** Human-readable rendering of status and gate reports (the JSON forms are the raw objects). */
+import type { BackfillStatus } from '../client/backfill-client';
+import type { PhaseGateReport, ProcessorProgress } from '../shared/types';
+
+export function bar(fraction: number, width = 24): string {
+  const f = Math.max(0, Math.min(1, fraction));
+  const full = Math.round(f * width);
+  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
+}
+
+export function duration(seconds: number | null): string {
+  if (seconds === null) return '—';
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)}m`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.round((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function processorLine(p: ProcessorProgress): string {
+  const runnable = p.total - p.skipped;
+  const finished = p.done + p.failed;
+  const fraction = runnable === 0 ? 1 : finished / runnable;
+  const rate = p.ratePerMinute === null ? '' : ` ${p.ratePerMinute.toFixed(1)} dates/min`;
+  const eta = p.status === 'completed' ? '' : ` ETA ${duration(p.etaSeconds)}`;
+  return (
+    `  ${p.processor.padEnd(30)} ${bar(fraction)} ${String(Math.floor(fraction * 100)).padStart(3)}%  ` +
+    `done ${p.done}/${runnable}  failed ${p.failed}  skipped ${p.skipped}  in flight ${p.inFlight.length}` +
+    `${rate}${eta}  ${p.status}`
+  );
+}
+
+export function formatGate(report: PhaseGateReport): string {
+  const lines = [`Phase ${report.phase} gate ${report.from} → ${report.to}: ${report.ok ? 'PASSED' : 'FAILED'}`];
+  for (const t of report.tables) {
+    const coverage = t.expectedDates === 0 ? 100 : (t.actualDates / t.expectedDates) * 100;
+    lines.push(
+      `  ${t.ok ? 'ok  ' : 'FAIL'} ${t.table.padEnd(44)} dates ${t.actualDates}/${t.expectedDates} (${coverage.toFixed(1)}%)` +
+        `  rows ${t.rows}  duplicates ${t.duplicateKeys}  failed ${t.failedDates.length}`,
+    );
+    for (const [reason, n] of Object.entries(t.skipReasons)) lines.push(`         skipped ${n}: ${reason}`);
+    for (const f of t.fieldCoverage) {
+      lines.push(
+        `         ${f.ok ? 'ok  ' : 'FAIL'} ${f.column} coverage ${f.coverage === null ? 'n/a' : `${(f.coverage * 100).toFixed(1)}%`} (min ${(f.min * 100).toFixed(0)}%)${f.note ? ` — ${f.note}` : ''}`,
+      );
+    }
+  }
+  for (const p of report.problems) lines.push(`  problem: ${p}`);
+  return lines.join('\n');
+}
+
+export function formatStatus(s: BackfillStatus): string {
+  const lines: string[] = [];
+  const p = s.progress;
+  const stage = p ? describeStage(p.stage) : '';
+  lines.push(`${s.id}: ${s.status}${stage ? ` — ${stage}` : ''}${p?.paused ? ' (PAUSED)' : ''}`);
+  if (p) {
+    lines.push(`  range ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, ETA ${duration(p.etaSeconds)}`);
+    for (const proc of p.processors) lines.push(processorLine(proc));
+    for (const proc of p.processors) {
+      for (const f of proc.failures.slice(0, 5)) lines.push(`    ${proc.processor} ${f.date} failed: ${f.error}`);
+    }
+    for (const g of p.gates) lines.push(formatGate(g));
+  } else if (s.result) {
+    for (const r of s.result.processors) {
+      lines.push(`  ${r.processor.padEnd(30)} done ${r.done}  failed ${Object.keys(r.failed).length}  skipped ${r.skipped}  rows ${r.rowsWritten}`);
+    }
+  }
+  if (s.note) lines.push(`  note: ${s.note}`);
+  return lines.join('\n');
+}
+
+function describeStage(stage: NonNullable<BackfillStatus['progress']>['stage']): string {
+  switch (stage.kind) {
+    case 'running':
+      return stage.group === 0 ? `phase ${stage.phase}, re-running dates` : `phase ${stage.phase}, group ${stage.group}`;
+    case 'validating':
+      return `validating phase ${stage.phase}`;
+    case 'gate_failed':
+      return `phase ${stage.phase} gate failed: waiting for approve-gate, retry-phase, retry-failed or cancel`;
+    case 'remediating':
+      return `remediating phase ${stage.phase}`;
+    case 'failed':
+      return `failed: ${stage.reason}`;
+    default:
+      return stage.kind;
+  }
+}
+
+/** JSON status: stable field names for scripts. */
+export function statusJson(s: BackfillStatus): unknown {
+  const processors = s.progress
+    ? s.progress.processors.map((p) => ({
+        name: p.processor,
+        phase: p.phase,
+        status: p.status,
+        total: p.total,
+        done: p.done,
+        skipped: p.skipped,
+        failed: p.failed,
+        inFlight: p.inFlight,
+        ratePerMinute: p.ratePerMinute,
+        etaSeconds: p.etaSeconds,
+        rowsWritten: p.rowsWritten,
+        failures: p.failures,
+        skipReasons: p.skipReasons,
+      }))
+    : (s.result?.processors.map((r) => ({
+        name: r.processor,
+        total: r.total,
+        done: r.done,
+        skipped: r.skipped,
+        failed: Object.keys(r.failed).length,
+        rowsWritten: r.rowsWritten,
+        failures: Object.entries(r.failed).map(([date, error]) => ({ date, error })),
+      })) ?? []);
+  return {
+    id: s.id,
+    status: s.status,
+    stage: s.progress?.stage ?? null,
+    paused: s.progress?.paused ?? false,
+    etaSeconds: s.progress?.etaSeconds ?? null,
+    processors,
+    gates: s.progress?.gates ?? s.result?.gates ?? [],
+    ...(s.note ? { note: s.note } : {}),
+  };
+}

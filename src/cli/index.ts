@@ -1,0 +1,236 @@
+/**
+ * `backfill` — the operator's CLI. Built by a factory so tests drive it in-process; what the user
+ * asked for goes to `out`, diagnostics to the logger (stderr).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { backfillIdFor, getBackfillStatus, startBackfill } from '../client/backfill-client';
+import { KNOWN_PHASES } from '../pipeline/registry';
+import { pauseSignal, resumeSignal, setConcurrencyUpdate, approveGateSignal, retryFailedSignal, retryPhaseSignal } from '../shared/messages';
+import type { BackfillResult } from '../shared/types';
+import { connectClient } from '../temporal';
+import { CliError, UsageError } from './errors';
+import { formatStatus, statusJson } from './format';
+import { parseConcurrency, parseGatePolicy, parseList, parsePhases, parseRange } from './parse';
+import { registerWarehouseCommands } from './warehouse-commands';
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface CliContext {
+  io: CliIo;
+  config(): Config;
+  client(): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export function createContext(io: CliIo): CliContext {
+  let config: Config | undefined;
+  let client: Client | undefined;
+  let connectionClose: (() => Promise<void>) | undefined;
+  const getConfig = (): Config => {
+    if (!config) {
+      try {
+        config = loadConfig(io.env);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    return config;
+  };
+  return {
+    io,
+    config: getConfig,
+    async client() {
+      if (client) return client;
+      const cfg = getConfig();
+      let connection;
+      try {
+        connection = await connectClient(cfg.temporalAddress);
+      } catch (err) {
+        throw new CliError(
+          `cannot reach Temporal at ${cfg.temporalAddress} (set TEMPORAL_ADDRESS, or run \`npm start\` for a local server): ${
+            err instanceof Error ? err.message.split('\n')[0] : String(err)
+          }`,
+        );
+      }
+      connectionClose = () => connection.close();
+      client = new Client({ connection, namespace: cfg.temporalNamespace });
+      return client;
+    },
+    async close() {
+      await connectionClose?.();
+    },
+  };
+}
+
+const line = (ctx: CliContext, text: string): void => ctx.io.out(`${text}\n`);
+
+async function withBackfill<T>(ctx: CliContext, id: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await ctx.client();
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no backfill with id "${id}"`);
+    throw err;
+  }
+}
+
+export function createCli(ctx: CliContext): Command {
+  const program = new Command('backfill')
+    .description('Durable multi-phase NBA props backfill on Temporal')
+    .showHelpAfterError(false)
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s), outputError: () => undefined })
+    .exitOverride();
+
+  program
+    .command('worker')
+    .description('run a worker (Temporal workflows and warehouse activities) until SIGINT/SIGTERM')
+    .action(async () => {
+      const { runWorker } = await import('../worker');
+      await runWorker(ctx.config());
+    });
+
+  program
+    .command('start')
+    .description('start a backfill (or attach to the running one for the same request) and print its id')
+    .requiredOption('--from <date>', 'first game date, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'last game date, YYYY-MM-DD')
+    .option('--phases <list>', `phases to run, comma-separated (known: ${KNOWN_PHASES.join(',')})`, '3')
+    .option('--processors <list>', 'only these processors, comma-separated')
+    .option('--concurrency <n>', 'dates in flight per processor')
+    .addOption(new Option('--gate-policy <policy>', 'on a failed gate: wait for an operator, or remediate').choices(['wait', 'remediate']).default('wait'))
+    .option('--wait', 'wait for the backfill to finish; exit 0 when it completed, 1 when it failed')
+    .option('--json', 'print JSON')
+    .action(async (opts: { from: string; to: string; phases: string; processors?: string; concurrency?: string; gatePolicy?: string; wait?: boolean; json?: boolean }) => {
+      const config = ctx.config();
+      const { from, to } = parseRange(opts.from, opts.to);
+      const phases = parsePhases(opts.phases, KNOWN_PHASES);
+      const processors = parseList(opts.processors);
+      const concurrency = parseConcurrency(opts.concurrency, config.defaultConcurrency);
+      const gatePolicy = parseGatePolicy(opts.gatePolicy);
+      // Validate names before anything is started.
+      const { planPhases } = await import('../pipeline/registry');
+      try {
+        planPhases(phases, processors);
+      } catch (err) {
+        throw new UsageError(err instanceof Error ? err.message : String(err));
+      }
+      const client = await ctx.client();
+      const request = { from, to, phases, concurrency, gatePolicy, bootstrapDays: config.bootstrapDays, ...(processors ? { processors } : {}) };
+      const outcome = await startBackfill(client, config.taskQueue, request);
+      if (opts.json) line(ctx, JSON.stringify({ id: outcome.backfillId, attached: outcome.attached }));
+      else line(ctx, outcome.backfillId);
+      if (!opts.json) ctx.io.err(outcome.attached ? `attached to the running backfill ${outcome.backfillId}\n` : `started ${outcome.backfillId}\n`);
+      if (opts.wait) {
+        let result: BackfillResult;
+        try {
+          result = (await outcome.handle.result()) as BackfillResult;
+        } catch (err) {
+          throw new CliError(`backfill ${outcome.backfillId} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        const status = await getBackfillStatus(client, outcome.backfillId);
+        if (opts.json) line(ctx, JSON.stringify(statusJson(status)));
+        else line(ctx, formatStatus(status));
+        if (result.status !== 'completed') throw new CliError(`backfill ${outcome.backfillId} ${result.status}: ${result.reason ?? ''}`);
+      }
+    });
+
+  program
+    .command('id')
+    .description('print the backfill id a start request would use (without starting anything)')
+    .requiredOption('--from <date>', 'first game date')
+    .requiredOption('--to <date>', 'last game date')
+    .option('--phases <list>', 'phases', '3')
+    .option('--processors <list>', 'processors')
+    .action((opts: { from: string; to: string; phases: string; processors?: string }) => {
+      const { from, to } = parseRange(opts.from, opts.to);
+      const processors = parseList(opts.processors);
+      line(ctx, backfillIdFor({ from, to, phases: parsePhases(opts.phases, KNOWN_PHASES), ...(processors ? { processors } : {}) }));
+    });
+
+  program
+    .command('status <id>')
+    .description('progress per processor (done, skipped, failed, in flight, rate, ETA) and gate reports')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const status = await withBackfill(ctx, id, (client) => getBackfillStatus(client, id));
+      line(ctx, opts.json ? JSON.stringify(statusJson(status), null, 2) : formatStatus(status));
+    });
+
+  program
+    .command('list')
+    .description('recent backfills')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const client = await ctx.client();
+      const rows: Array<{ id: string; status: string; start: string }> = [];
+      for await (const wf of client.workflow.list({ query: "WorkflowType = 'backfillWorkflow'" })) {
+        rows.push({ id: wf.workflowId, status: wf.status.name, start: wf.startTime.toISOString() });
+        if (rows.length >= 50) break;
+      }
+      if (opts.json) line(ctx, JSON.stringify(rows));
+      else for (const r of rows) line(ctx, `${r.id}  ${r.status}  started ${r.start}`);
+    });
+
+  const signalCommand = (name: string, description: string, send: (client: Client, id: string) => Promise<void>, done: string): void => {
+    program
+      .command(`${name} <id>`)
+      .description(description)
+      .action(async (id: string) => {
+        await withBackfill(ctx, id, async (client) => {
+          const d = await client.workflow.getHandle(id).describe();
+          if (d.status.name !== 'RUNNING') throw new CliError(`backfill ${id} is ${d.status.name}, not running`);
+          await send(client, id);
+        });
+        line(ctx, `${done} ${id}`);
+      });
+  };
+  signalCommand('pause', 'stop starting new dates; dates in flight finish', (c, id) => c.workflow.getHandle(id).signal(pauseSignal), 'paused');
+  signalCommand('resume', 'resume a paused backfill', (c, id) => c.workflow.getHandle(id).signal(resumeSignal), 'resumed');
+  signalCommand('approve-gate', 'accept a failed phase gate and go on to the next phase', (c, id) => c.workflow.getHandle(id).signal(approveGateSignal), 'approved the gate of');
+  signalCommand('retry-phase', 'after a failed gate: re-run the failed and missing dates of the phase, then validate again', (c, id) => c.workflow.getHandle(id).signal(retryPhaseSignal), 'retrying the phase of');
+  signalCommand('retry-failed', 'after a failed gate: re-run exactly the failed dates, then validate again', (c, id) => c.workflow.getHandle(id).signal(retryFailedSignal), 'retrying failed dates of');
+  signalCommand('cancel', 'cancel a backfill and its processors (written dates stay written)', (c, id) => c.workflow.getHandle(id).cancel().then(() => undefined), 'cancel requested for');
+
+  program
+    .command('set-concurrency <id> <n>')
+    .description('change the window of dates in flight per processor')
+    .action(async (id: string, n: string) => {
+      const value = parseConcurrency(n, 1);
+      const previous = await withBackfill(ctx, id, (client) => client.workflow.getHandle(id).executeUpdate(setConcurrencyUpdate, { args: [value] }));
+      line(ctx, `concurrency of ${id}: ${previous} → ${value}`);
+    });
+
+  registerWarehouseCommands(program, ctx);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 bad input. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const ctx = createContext(io);
+  const program = createCli(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      io.err(`backfill: ${err.message.replace(/^error: /, '')}\n`);
+      return 2;
+    }
+    if (err instanceof CliError) {
+      io.err(`backfill: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.err(`backfill: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+    return 1;
+  } finally {
+    await ctx.close().catch(() => undefined);
+  }
+}

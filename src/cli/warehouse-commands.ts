@@ -1,0 +1,112 @@
+/**
+ * Commands that work on the warehouse directly: seed the demo data, show a phase gate report
+ * without running anything, and remove duplicate keys.
+ */
+import type { Command } from 'commander';
+import { getProcessor, planPhases } from '../pipeline/registry';
+import { validatePhase } from '../pipeline/validation';
+import { withTrackingColumns } from '../pipeline/types';
+import { createWarehouse, WarehouseError, type Warehouse } from '../warehouse';
+import { ensureWarehouseTables } from '../worker';
+import { CliError, UsageError } from './errors';
+import { formatGate } from './format';
+import type { CliContext } from './index';
+import { parseDate, parseRange } from './parse';
+
+async function withWarehouse<T>(ctx: CliContext, fn: (w: Warehouse) => Promise<T>): Promise<T> {
+  const config = ctx.config();
+  const warehouse = createWarehouse({ kind: config.warehouse, duckdbPath: config.duckdbPath });
+  try {
+    return await fn(warehouse);
+  } catch (err) {
+    if (err instanceof WarehouseError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    await warehouse.close();
+  }
+}
+
+export function registerWarehouseCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('seed-demo')
+    .description('load the deterministic synthetic nba_raw data into the warehouse (idempotent per date range)')
+    .option('--from <date>', 'first date (default: the preset\'s)')
+    .option('--to <date>', 'last date (default: the preset\'s)')
+    .option('--preset <name>', 'full | small | tiny', 'full')
+    .option('--seed <n>', 'generator seed')
+    .action(async (opts: { from?: string; to?: string; preset: string; seed?: string }) => {
+      const { DEMO_PRESETS, seedDemoData } = await import('../pipeline/demo');
+      if (!(opts.preset in DEMO_PRESETS)) {
+        throw new UsageError(`--preset must be one of ${Object.keys(DEMO_PRESETS).join(', ')}, got "${opts.preset}"`);
+      }
+      const from = opts.from === undefined ? undefined : parseDate(opts.from, '--from');
+      const to = opts.to === undefined ? undefined : parseDate(opts.to, '--to');
+      if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+      let seed: number | undefined;
+      if (opts.seed !== undefined) {
+        if (!/^\d+$/.test(opts.seed)) throw new UsageError(`--seed must be a non-negative integer, got "${opts.seed}"`);
+        seed = Number(opts.seed);
+      }
+      const summary = await withWarehouse(ctx, async (w) => {
+        await ensureWarehouseTables(w);
+        return seedDemoData(w, {
+          preset: opts.preset as keyof typeof DEMO_PRESETS,
+          ...(from ? { from } : {}),
+          ...(to ? { to } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+        });
+      });
+      ctx.io.out(`${JSON.stringify(summary, null, 2)}\n`);
+    });
+
+  program
+    .command('validate')
+    .description('the phase gate report for a range, without running anything')
+    .requiredOption('--phase <n>', 'phase number')
+    .requiredOption('--from <date>', 'first date')
+    .requiredOption('--to <date>', 'last date')
+    .option('--json', 'print JSON')
+    .action(async (opts: { phase: string; from: string; to: string; json?: boolean }) => {
+      const { from, to } = parseRange(opts.from, opts.to);
+      const phase = Number(opts.phase);
+      let names: string[];
+      try {
+        names = planPhases([phase]).flatMap((p) => p.groups.flat());
+      } catch (err) {
+        throw new UsageError(`--phase: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const defs = names.map((n) => getProcessor(n)).filter((d) => d !== undefined);
+      const config = ctx.config();
+      const report = await withWarehouse(ctx, async (w) => {
+        await ensureWarehouseTables(w);
+        return validatePhase(w, phase, defs, { from, to, bootstrapDays: config.bootstrapDays });
+      });
+      ctx.io.out(`${opts.json ? JSON.stringify(report, null, 2) : formatGate(report)}\n`);
+      if (!report.ok) throw new CliError(`phase ${phase} gate failed (${report.problems.length} problem(s))`);
+    });
+
+  program
+    .command('dedupe')
+    .description('remove duplicate keys from a processor table over a date range, keeping the newest row')
+    .requiredOption('--table <name>', 'processor table, e.g. player_game_summary')
+    .requiredOption('--from <date>', 'first date')
+    .requiredOption('--to <date>', 'last date')
+    .action(async (opts: { table: string; from: string; to: string }) => {
+      const { from, to } = parseRange(opts.from, opts.to);
+      const name = opts.table.includes('.') ? opts.table.split('.').pop() ?? '' : opts.table;
+      const def = getProcessor(name);
+      if (!def || def.kind !== 'table') throw new UsageError(`--table: unknown processor table "${opts.table}"`);
+      const result = await withWarehouse(ctx, async (w) => {
+        await ensureWarehouseTables(w);
+        return w.deduplicate({
+          target: withTrackingColumns(def.target),
+          keyColumns: def.keyColumns,
+          dateColumn: def.dateColumn,
+          from,
+          to,
+          orderBy: 'processed_at',
+        });
+      });
+      ctx.io.out(`${def.target.dataset}.${def.target.table}: removed ${result.rowsRemoved} duplicate row(s) between ${from} and ${to}\n`);
+    });
+}

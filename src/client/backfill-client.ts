@@ -1,0 +1,108 @@
+/**
+ * Client-side operations on backfills, shared by the CLI and `npm start`: derive the ID from the
+ * request, start or attach, read status (live query while running, the result once closed).
+ */
+import { createHash } from 'node:crypto';
+import { Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { backfillProgressQuery, processorProgressQuery } from '../shared/messages';
+import { BACKFILL_ID, BACKFILL_STATUS } from '../shared/search-attributes';
+import type { BackfillProgress, BackfillRequest, BackfillResult, ProcessorProgress } from '../shared/types';
+import type { backfillWorkflow } from '../workflows';
+
+/**
+ * Readable and derived from what the request would compute: the same range, phases and processors
+ * give the same ID, so starting it twice attaches instead of starting a twin.
+ */
+export function backfillIdFor(request: Pick<BackfillRequest, 'from' | 'to' | 'phases' | 'processors'>): string {
+  const phases = [...request.phases].sort((a, b) => a - b).join('');
+  let id = `backfill-${request.from}-${request.to}-p${phases}`;
+  if (request.processors && request.processors.length > 0) {
+    const sorted = [...request.processors].sort().join(',');
+    id += `-${createHash('sha256').update(sorted).digest('hex').slice(0, 8)}`;
+  }
+  return id;
+}
+
+export interface StartOutcome {
+  backfillId: string;
+  handle: WorkflowHandle<typeof backfillWorkflow>;
+  /** True when a backfill with this ID was already running and we attached to it. */
+  attached: boolean;
+}
+
+export async function startBackfill(client: Client, taskQueue: string, request: BackfillRequest): Promise<StartOutcome> {
+  const backfillId = backfillIdFor(request);
+  const existing = client.workflow.getHandle<typeof backfillWorkflow>(backfillId);
+  try {
+    const description = await existing.describe();
+    if (description.status.name === 'RUNNING') return { backfillId, handle: existing, attached: true };
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  const handle = await client.workflow.start('backfillWorkflow', {
+    workflowId: backfillId,
+    taskQueue,
+    args: [{ ...request, backfillId }],
+    // A concurrent twin start lands on the running workflow instead of failing or duplicating it.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: BACKFILL_ID, value: backfillId },
+      { key: BACKFILL_STATUS, value: 'planning' },
+    ],
+    staticSummary: `Backfill ${request.from} → ${request.to}, phases ${request.phases.join(', ')}`,
+    staticDetails:
+      `Processors: ${request.processors?.join(', ') ?? 'all of the phases'}\n\n` +
+      `Window per processor: ${request.concurrency}; gate policy: ${request.gatePolicy}.\n\n` +
+      'Signals: pause, resume, approve-gate, retry-phase, retry-failed. Update: set-concurrency.',
+  });
+  return { backfillId, handle: handle as WorkflowHandle<typeof backfillWorkflow>, attached: false };
+}
+
+export interface BackfillStatus {
+  id: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, … */
+  status: string;
+  progress: BackfillProgress | null;
+  result: BackfillResult | null;
+  /** Why live progress is not available (e.g. no worker running), when it is not. */
+  note?: string;
+}
+
+/**
+ * Live progress while running (the parent's query, refreshed with each running child's own query),
+ * the stored result once closed.
+ */
+export async function getBackfillStatus(client: Client, backfillId: string): Promise<BackfillStatus> {
+  const handle = client.workflow.getHandle<typeof backfillWorkflow>(backfillId);
+  const description = await handle.describe();
+  const status = description.status.name;
+  if (status === 'COMPLETED') {
+    const result = (await handle.result()) as BackfillResult;
+    return { id: backfillId, status, progress: await queryOrNull(handle), result };
+  }
+  if (status !== 'RUNNING') return { id: backfillId, status, progress: null, result: null };
+  const progress = await queryOrNull(handle);
+  if (!progress) {
+    return { id: backfillId, status, progress: null, result: null, note: 'no worker answered the progress query' };
+  }
+  const processors = await Promise.all(
+    progress.processors.map(async (p): Promise<ProcessorProgress> => {
+      if (p.status === 'completed') return p;
+      const child = client.workflow.getHandle(`${backfillId}/${p.processor}`);
+      try {
+        return await child.query(processorProgressQuery);
+      } catch {
+        return p;
+      }
+    }),
+  );
+  return { id: backfillId, status, progress: { ...progress, processors }, result: null };
+}
+
+async function queryOrNull(handle: WorkflowHandle<typeof backfillWorkflow>): Promise<BackfillProgress | null> {
+  try {
+    return await handle.query(backfillProgressQuery);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The worker: config → warehouse → activities → Worker. Run it as `backfill worker` (or
+ * `node dist/src/worker.js`); as many as you like on the same task queue.
+ */
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type BackfillActivities } from './activities';
+import { LocalWarehouseSlots, type WarehouseSlots } from './activities/warehouse-slots';
+import { loadConfig, type Config } from './config';
+import { createLogger, installTemporalRuntime, type PinoLogger } from './logger';
+import { ensureProcessorTable } from './pipeline/engine';
+import { RAW_TABLES } from './pipeline/raw';
+import { tableProcessors } from './pipeline/registry';
+import { ensureSearchAttributes } from './temporal';
+import { createWarehouse, type Warehouse } from './warehouse';
+
+export interface BackfillWorkerOptions {
+  config: Config;
+  logger: PinoLogger;
+  connection: NativeConnection;
+  warehouse: Warehouse;
+  slots?: WarehouseSlots;
+  /** Pre-bundled workflow code (tests bundle once and share it). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Lets tests wrap activities (fault injection, measuring concurrency) around the real ones. */
+  wrapActivities?: (activities: BackfillActivities) => Record<string, (...args: never[]) => Promise<unknown>>;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+/** Creates every table the processors read or write, empty, so no query fails on a missing table. */
+export async function ensureWarehouseTables(warehouse: Warehouse): Promise<void> {
+  for (const spec of RAW_TABLES) await warehouse.ensureTable(spec);
+  for (const def of tableProcessors()) await ensureProcessorTable(warehouse, def);
+}
+
+export async function createBackfillWorker(options: BackfillWorkerOptions): Promise<Worker> {
+  const { config, logger, connection, warehouse } = options;
+  await ensureSearchAttributes(connection, config.temporalNamespace, logger);
+  await ensureWarehouseTables(warehouse);
+  const activities = createActivities({
+    warehouse,
+    logger: logger.child({ component: 'activity' }),
+    slots: options.slots ?? new LocalWarehouseSlots(config.warehouseMaxInFlight),
+    exportDir: config.exportDir,
+  });
+  const source = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath: require.resolve('./workflows') };
+  return Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    ...source,
+    activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
+    // Stop promptly on shutdown: running dates are retried elsewhere, never lost.
+    shutdownGraceTime: '10s',
+  });
+}
+
+export async function runWorker(config: Config = loadConfig(), logger: PinoLogger = createLogger({ level: config.logLevel })): Promise<void> {
+  installTemporalRuntime(logger, config.metricsAddress ? { prometheusBindAddress: config.metricsAddress } : {});
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const warehouse = createWarehouse({ kind: config.warehouse, duckdbPath: config.duckdbPath });
+  try {
+    const worker = await createBackfillWorker({ config, logger, connection, warehouse });
+    logger.info(
+      {
+        address: config.temporalAddress,
+        namespace: config.temporalNamespace,
+        taskQueue: config.taskQueue,
+        warehouse: config.warehouse,
+        duckdbPath: config.warehouse === 'duckdb' ? path.resolve(config.duckdbPath) : undefined,
+        warehouseMaxInFlight: config.warehouseMaxInFlight,
+      },
+      'worker started',
+    );
+    await worker.run();
+    logger.info('worker stopped');
+  } finally {
+    await warehouse.close();
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runWorker().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * One place that gives a test a real dev server connection, a seeded DuckDB warehouse in a temp
+ * folder and a real worker running our workflows and activities — so test bodies stay short.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import pino from 'pino';
+import type { BackfillActivities } from '../../src/activities';
+import type { WarehouseSlots } from '../../src/activities/warehouse-slots';
+import { loadConfig, type Config } from '../../src/config';
+import { installTemporalRuntime } from '../../src/logger';
+import { seedDemoData } from '../../src/pipeline/demo';
+import { createBackfillWorker, ensureWarehouseTables } from '../../src/worker';
+import { DuckDbWarehouse } from '../../src/warehouse';
+import { bundle, getTestEnv, testServerAddress, uniqueTaskQueue } from './temporal-env';
+
+export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+let runtimeReady = false;
+/** Our runtime (pino bridge) must be installed before the SDK's test environment creates one. */
+export async function testEnv(): Promise<TestWorkflowEnvironment> {
+  if (!runtimeReady) {
+    installTemporalRuntime(testLogger);
+    runtimeReady = true;
+  }
+  return getTestEnv();
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `props-backfill-${prefix}-`));
+}
+
+/** A DuckDB file in a temp folder with the demo preset loaded and every table created. */
+export async function seededWarehouse(
+  preset: 'tiny' | 'small' = 'tiny',
+  options: { from?: string; to?: string; dir?: string } = {},
+): Promise<DuckDbWarehouse> {
+  const dir = options.dir ?? tempDir('wh');
+  const warehouse = new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') });
+  await ensureWarehouseTables(warehouse);
+  await seedDemoData(warehouse, { preset, ...(options.from ? { from: options.from } : {}), ...(options.to ? { to: options.to } : {}) });
+  return warehouse;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return loadConfig({}, { temporalAddress: testServerAddress(), taskQueue: uniqueTaskQueue('test'), ...overrides });
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  config: Config;
+  /** Resolves when the worker has shut down. */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(
+  env: TestWorkflowEnvironment,
+  warehouse: DuckDbWarehouse,
+  options: {
+    config?: Partial<Config>;
+    wrap?: (a: BackfillActivities) => Record<string, (...args: never[]) => Promise<unknown>>;
+    slots?: WarehouseSlots;
+  } = {},
+): Promise<RunningWorker> {
+  const config = testConfig({ duckdbPath: warehouse.path, ...options.config });
+  const worker = await createBackfillWorker({
+    config,
+    logger: testLogger,
+    connection: env.nativeConnection,
+    warehouse,
+    workflowBundle: await bundle(),
+    ...(options.wrap ? { wrapActivities: options.wrap } : {}),
+    ...(options.slots ? { slots: options.slots } : {}),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    config,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** Polls `probe` until it returns a truthy value (bounded by the test's own time-out). */
+export async function eventually<T>(probe: () => Promise<T | undefined | false | null>, intervalMs = 100): Promise<T> {
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Every row of a processor table, tracking columns excluded, in a stable order. */
+export async function tableSnapshot(warehouse: DuckDbWarehouse, table: string, keys: readonly string[]): Promise<string[]> {
+  const rows = await warehouse.query(
+    `SELECT * EXCLUDE (source_backfill_id, processed_at) FROM ${table} ORDER BY ${keys.join(', ')}`,
+  );
+  return rows.map((r) => JSON.stringify(r));
+}
