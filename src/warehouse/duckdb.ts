@@ -67,8 +67,8 @@ export function classifyDuckDbError(err: unknown): WarehouseError {
   const message = err instanceof Error ? err.message : String(err);
   let kind: WarehouseErrorKind;
   if (/INTERRUPT/i.test(message)) kind = 'cancelled';
-  else if (/^Parser Error/i.test(message)) kind = 'syntax';
-  else if (/^(Binder|Catalog|Conversion) Error/i.test(message)) kind = 'schema';
+  else if (/^(Parser|Invalid Input|Not implemented) Error/i.test(message)) kind = 'syntax';
+  else if (/^(Binder|Catalog|Conversion|Constraint) Error/i.test(message)) kind = 'schema';
   else if (/conflict|Could not set lock|IO Error|Out of Memory|timeout|timed out/i.test(message)) kind = 'transient';
   else kind = 'transient';
   return new WarehouseError(message.split('\n')[0] ?? message, kind, { cause: err });
@@ -189,13 +189,15 @@ export class DuckDbWarehouse implements Warehouse {
     const extraExprs = extraNames.map((n) => extra[n] as string);
     const insert =
       `INSERT INTO ${target} (${allNames.join(', ')}) ` +
-      `SELECT ${[...produced.map((n) => `src.${n}`), ...extraExprs].join(', ')} FROM (${args.selectSql}) AS src`;
+      `SELECT ${[...produced.map((n) => `src.${n}`), ...extraExprs].join(', ')} FROM (${args.selectSql}) AS src ` +
+      // Only the date being replaced: a SELECT that strayed outside it could otherwise duplicate other dates' rows.
+      `WHERE src.${args.dateColumn} = CAST($__date AS DATE)`;
     const params = args.params as Record<string, DuckDBValue>;
     return this.withConnection(async (conn) => {
       await conn.run('BEGIN TRANSACTION');
       try {
         await conn.run(`DELETE FROM ${target} WHERE ${args.dateColumn} = CAST($__date AS DATE)`, { __date: args.date });
-        const result = await conn.run(insert, params);
+        const result = await conn.run(insert, { ...params, __date: args.date });
         const rowsWritten = Number(result.rowsChanged);
         await conn.run('COMMIT');
         return { rowsWritten };
