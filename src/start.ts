@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { backfillIdFor, getBackfillStatus, startBackfill } from './client/backfill-client';
 import { formatStatus, processorLine } from './cli/format';
@@ -76,9 +76,9 @@ async function main(): Promise<number> {
       say(`seeded ${JSON.stringify(summary)}`);
     }
 
-    const worker = await createBackfillWorker({ config: { ...config, temporalAddress: temporal.address }, logger, connection, warehouse });
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: config.temporalNamespace });
+    const worker = await createBackfillWorker({ config: { ...config, temporalAddress: temporal.address }, logger, connection, client, warehouse });
     const workerRun = worker.run();
-    const client = new Client({ connection: await (await import('@temporalio/client')).Connection.connect({ address: temporal.address }), namespace: config.temporalNamespace });
 
     const request = { from: preset.from, to: preset.to, phases, concurrency: config.defaultConcurrency, gatePolicy: 'wait' as const, bootstrapDays: config.bootstrapDays };
     const id = backfillIdFor(request);

@@ -3,9 +3,11 @@
  * `node dist/src/worker.js`); as many as you like on the same task queue.
  */
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type BackfillActivities } from './activities';
-import { LocalWarehouseSlots, type WarehouseSlots } from './activities/warehouse-slots';
+import { TemporalWarehouseSlots } from './activities/temporal-slots';
+import type { WarehouseSlots } from './activities/warehouse-slots';
 import { loadConfig, type Config } from './config';
 import { createLogger, installTemporalRuntime, type PinoLogger } from './logger';
 import { ensureProcessorTable } from './pipeline/engine';
@@ -18,7 +20,10 @@ export interface BackfillWorkerOptions {
   config: Config;
   logger: PinoLogger;
   connection: NativeConnection;
+  /** Client used by activities to take deployment-wide warehouse slots. */
+  client: Client;
   warehouse: Warehouse;
+  /** Defaults to the deployment-wide cap (TemporalWarehouseSlots) with config.warehouseMaxInFlight. */
   slots?: WarehouseSlots;
   /** Pre-bundled workflow code (tests bundle once and share it). */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -40,7 +45,7 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
   const activities = createActivities({
     warehouse,
     logger: logger.child({ component: 'activity' }),
-    slots: options.slots ?? new LocalWarehouseSlots(config.warehouseMaxInFlight),
+    slots: options.slots ?? new TemporalWarehouseSlots(options.client, config.taskQueue, config.warehouseMaxInFlight),
     exportDir: config.exportDir,
   });
   const source = options.workflowBundle
@@ -61,9 +66,11 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
 export async function runWorker(config: Config = loadConfig(), logger: PinoLogger = createLogger({ level: config.logLevel })): Promise<void> {
   installTemporalRuntime(logger, config.metricsAddress ? { prometheusBindAddress: config.metricsAddress } : {});
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const warehouse = createWarehouse({ kind: config.warehouse, duckdbPath: config.duckdbPath });
   try {
-    const worker = await createBackfillWorker({ config, logger, connection, warehouse });
+    const worker = await createBackfillWorker({ config, logger, connection, client, warehouse });
     logger.info(
       {
         address: config.temporalAddress,
@@ -79,6 +86,7 @@ export async function runWorker(config: Config = loadConfig(), logger: PinoLogge
     logger.info('worker stopped');
   } finally {
     await warehouse.close();
+    await clientConnection.close();
     await connection.close();
   }
 }

@@ -27,3 +27,26 @@ export const retryFailedSignal = defineSignal('retry-failed');
 export const setConcurrencySignal = defineSignal<[number]>('set-concurrency-forwarded');
 /** Child → parent progress report, sent in 5% steps and at the end, for the pipeline-wide query. */
 export const childProgressSignal = defineSignal<[ProcessorProgress]>('child-progress');
+
+export interface SlotRequest {
+  /** Stable per piece of work (workflowId/activityId), so a retry re-takes its own slot. */
+  holder: string;
+  /** The deployment's cap; the newest request's value wins, so a config change takes effect. */
+  capacity: number;
+}
+
+export interface SlotsState {
+  capacity: number;
+  held: Array<{ holder: string; expiresAtMs: number }>;
+  waiting: string[];
+  granted: number;
+  maxHeldObserved: number;
+}
+
+/** Blocks until a slot is free, then holds it for `holder` (re-entrant for the same holder). */
+export const acquireSlotUpdate = defineUpdate<{ leaseMs: number }, [SlotRequest]>('acquire-slot');
+/** Gives a slot back. Idempotent. */
+export const releaseSlotSignal = defineSignal<[string]>('release-slot');
+/** Extends a held slot's lease (sent from the activity's heartbeat loop). */
+export const renewSlotSignal = defineSignal<[string]>('renew-slot');
+export const slotsStateQuery = defineQuery<SlotsState>('slots-state');

@@ -70,6 +70,7 @@ export async function startWorker(
     config,
     logger: testLogger,
     connection: env.nativeConnection,
+    client: env.client,
     warehouse,
     workflowBundle: await bundle(),
     ...(options.wrap ? { wrapActivities: options.wrap } : {}),

@@ -204,12 +204,15 @@ describe('processorBackfillWorkflow', () => {
       let runs = 0;
       let runId: string | undefined = handle.firstExecutionRunId;
       while (runId) {
-        const history = await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+        const history: Awaited<ReturnType<typeof handle.fetchHistory>> = await env.client.workflow
+          .getHandle(handle.workflowId, runId)
+          .fetchHistory();
         const events = history.events ?? [];
         expect(events.length).toBeLessThan(40 + 60);
         runs += 1;
         const lastEvent = events[events.length - 1];
-        runId = lastEvent?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+        const next: string | null | undefined = lastEvent?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+        runId = next ?? undefined;
       }
       expect(runs).toBe(progress.runNumber);
     } finally {
