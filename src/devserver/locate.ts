@@ -201,7 +201,8 @@ async function downloadWithSdk(cache: string, log: (msg: string) => void): Promi
   ].join('\n');
   await new Promise<void>((resolve) => {
     execFile(process.execPath, ['-e', script, testingEntry, downloadDir], { timeout: SDK_DOWNLOAD_TIMEOUT_MS }, (err, _out, stderr) => {
-      if (err || String(stderr).trim() !== '') log(`SDK download: ${String(stderr).trim() || String(err)}`);
+      const detail = String(stderr).trim() || err?.message;
+      if (detail) log(`SDK download: ${detail}`);
       resolve();
     });
   });

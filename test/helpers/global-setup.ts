@@ -17,7 +17,6 @@ export interface SharedTestServer {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var __PROPS_BACKFILL_TEST_SERVER__: SharedTestServer | undefined;
 }
 
