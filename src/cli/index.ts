@@ -3,7 +3,7 @@
  * asked for goes to `out`, diagnostics to the logger (stderr).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { backfillIdFor, getBackfillStatus, startBackfill } from '../client/backfill-client';
 import { KNOWN_PHASES } from '../pipeline/registry';
@@ -203,7 +203,16 @@ export function createCli(ctx: CliContext): Command {
     .description('change the window of dates in flight per processor')
     .action(async (id: string, n: string) => {
       const value = parseConcurrency(n, 1);
-      const previous = await withBackfill(ctx, id, (client) => client.workflow.getHandle(id).executeUpdate(setConcurrencyUpdate, { args: [value] }));
+      const previous = await withBackfill(ctx, id, (client) =>
+        client.workflow
+          .getHandle(id)
+          .executeUpdate(setConcurrencyUpdate, { args: [value] })
+          .catch((err: unknown) => {
+            // The workflow's validator explains the rejection in the cause.
+            if (err instanceof WorkflowUpdateFailedError) throw new UsageError(err.cause?.message ?? err.message);
+            throw err;
+          }),
+      );
       line(ctx, `concurrency of ${id}: ${previous} → ${value}`);
     });
 

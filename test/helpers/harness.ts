@@ -81,6 +81,9 @@ export async function startWorker(
     worker,
     config,
     async stop() {
+      // Leave nothing running on this queue (the slots workflow included): otherwise activities'
+      // pending client calls would outlive the test's connection.
+      await terminateQueue(env, config.taskQueue);
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },
@@ -102,4 +105,13 @@ export async function tableSnapshot(warehouse: DuckDbWarehouse, table: string, k
     `SELECT * EXCLUDE (source_backfill_id, processed_at) FROM ${table} ORDER BY ${keys.join(', ')}`,
   );
   return rows.map((r) => JSON.stringify(r));
+}
+
+export async function terminateQueue(env: TestWorkflowEnvironment, taskQueue: string): Promise<void> {
+  for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) {
+    await env.client.workflow
+      .getHandle(wf.workflowId, wf.runId)
+      .terminate('test finished')
+      .catch(() => undefined);
+  }
 }
