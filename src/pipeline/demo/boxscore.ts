@@ -199,16 +199,16 @@ function shootSide(rng: Rng, side: Side, teamFga: number, teamFta: number): void
   distribute(rng, side.lines, attempts, fgaWeights, (l) => {
     const sp = l.sp;
     const zone = rng.next();
-    const made = rng.next() < side.shooting * l.hot * (zone < sp.threeShare ? sp.threePct : zone < sp.threeShare + (1 - sp.threeShare) * sp.paintShare ? sp.paintPct : sp.midPct);
+    const roll = rng.next() / (side.shooting * l.hot);
     if (zone < sp.threeShare) {
       l.threeA++;
-      if (made) l.threeM++;
+      if (roll < sp.threePct) l.threeM++;
     } else if (zone < sp.threeShare + (1 - sp.threeShare) * sp.paintShare) {
       l.paintA++;
-      if (made) l.paintM++;
+      if (roll < sp.paintPct) l.paintM++;
     } else {
       l.midA++;
-      if (made) l.midM++;
+      if (roll < sp.midPct) l.midM++;
     }
   });
   distribute(rng, side.lines, rng.poisson(teamFta), ftaWeights, (l) => {

@@ -174,15 +174,15 @@ class PlayerFactory {
   create(position: Position, rookie: boolean): Player {
     const id = this.players.length;
     const rng = Rng.of(this.seed, 'player', id);
-    let name = '';
-    let lookup = '';
     // Redraw on a clash: player_lookup is the join key downstream and must be unique.
-    for (let attempt = 0; ; attempt++) {
-      name = `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`;
-      if (attempt > 20) name += ` ${['Jr.', 'II', 'III', 'IV'][attempt % 4] ?? 'Jr.'}`;
-      lookup = name.toLowerCase().replace(/[^a-z0-9]/g, '');
-      if (!this.lookups.has(lookup)) break;
-    }
+    const draw = (attempt: number): { name: string; lookup: string } => {
+      const base = `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`;
+      const name = attempt > 20 ? `${base} ${['Jr.', 'II', 'III', 'IV'][attempt % 4] ?? 'Jr.'}` : base;
+      return { name, lookup: name.toLowerCase().replace(/[^a-z0-9]/g, '') };
+    };
+    let attempt = 0;
+    let { name, lookup } = draw(attempt);
+    while (this.lookups.has(lookup)) ({ name, lookup } = draw(++attempt));
     this.lookups.add(lookup);
     const talent = rng.normal() - (rookie ? 0.25 : 0);
     const player: Player = {
