@@ -1,0 +1,70 @@
+/**
+ * The backfill workflow over Phase 3 on a seeded warehouse: children per processor, gate, result.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
+import { phase3Processors } from '../../src/pipeline/phase3';
+import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
+import type { DuckDbWarehouse } from '../../src/warehouse';
+import { seededWarehouse, startWorker, testEnv } from '../helpers/harness';
+
+describe('backfillWorkflow, Phase 3', () => {
+  let env: TestWorkflowEnvironment;
+  let warehouse: DuckDbWarehouse;
+
+  beforeAll(async () => {
+    env = await testEnv();
+    warehouse = await seededWarehouse('tiny');
+  });
+  afterAll(async () => {
+    await warehouse?.close();
+    await env?.teardown();
+  });
+
+  test('runs every Phase 3 processor over every game date, passes its gate, and a re-run changes no row count', async () => {
+    const worker = await startWorker(env, warehouse);
+    try {
+      const request: BackfillRequest = { from: '2024-10-22', to: '2024-11-12', phases: [3], concurrency: 3, gatePolicy: 'wait' };
+      const first = await startBackfill(env.client, worker.config.taskQueue, request);
+      // Starting the same request again attaches instead of starting a twin.
+      const twin = await startBackfill(env.client, worker.config.taskQueue, request);
+      expect(twin.attached).toBe(true);
+      expect(twin.backfillId).toBe(first.backfillId);
+      const result = (await first.handle.result()) as BackfillResult;
+      expect(result.status).toBe('completed');
+      const [games] = await warehouse.query(
+        "SELECT count(DISTINCT game_date) AS n FROM nba_raw.schedule WHERE game_date BETWEEN DATE '2024-10-22' AND DATE '2024-11-12'",
+      );
+      const gameDates = Number(games?.n);
+      expect(result.processors).toHaveLength(5);
+      for (const p of result.processors) {
+        expect(p.done).toBe(gameDates);
+        expect(p.failed).toEqual({});
+      }
+      expect(result.gates).toHaveLength(1);
+      expect(result.gates[0]?.ok).toBe(true);
+
+      const counts = async (): Promise<number[]> =>
+        Promise.all(
+          phase3Processors.map(async (def) => {
+            const [row] = await warehouse.query(`SELECT count(*) AS n FROM ${def.target.dataset}.${def.target.table}`);
+            return Number(row?.n);
+          }),
+        );
+      const before = await counts();
+      expect(before.every((n) => n > 0)).toBe(true);
+
+      const status = await getBackfillStatus(env.client, first.backfillId);
+      expect(status.status).toBe('COMPLETED');
+
+      // Re-running the completed backfill writes every date again and changes no row count.
+      const rerun = await startBackfill(env.client, worker.config.taskQueue, request);
+      expect(rerun.attached).toBe(false);
+      const again = (await rerun.handle.result()) as BackfillResult;
+      expect(again.status).toBe('completed');
+      expect(await counts()).toEqual(before);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
