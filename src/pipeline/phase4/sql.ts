@@ -1,0 +1,60 @@
+/**
+ * Building blocks shared by the Phase 4 (nba_precompute) processors.
+ *
+ * The one rule every Phase 4 query keeps: a row for date D is computed from history strictly
+ * before D. The date's own Phase 3 results (box scores, summaries) are never read; only the date's
+ * pre-game context (who plays whom, rest, the points line) is. A row for D is therefore the same
+ * whether it is computed the morning of the games or years later in a backfill.
+ *
+ * "Recent" windows are per season: a team's or player's last N games *this season* before the date.
+ * Every history scan is also bounded by SEASON_LOOKBACK_DAYS so BigQuery prunes date partitions;
+ * the season filter is the real bound.
+ */
+import type { Dialect, TableRef } from '../../warehouse/types';
+import { SEASON_LOOKBACK_DAYS } from '../phase3/sql';
+
+export const PRECOMPUTE_DATASET = 'nba_precompute';
+
+/** TDZA: a team's defensive sample is its last 15 games of the season. */
+export const TDZA_WINDOW_GAMES = 15;
+/** TDZA is skipped on a date when any team playing has fewer prior games than this. */
+export const TDZA_MIN_PRIOR_GAMES = 10;
+/** PSZA: a player's shot profile is his last 10 games of the season. */
+export const PSZA_WINDOW_GAMES = 10;
+/** PCF: pace is a team's last 10 games; usage trend compares the last 5 with the last 15. */
+export const PACE_WINDOW_GAMES = 10;
+export const USAGE_SHORT_WINDOW = 5;
+export const USAGE_LONG_WINDOW = 15;
+/** PCF's composite adjustment is clamped to ±5 points: the factors nudge a baseline, never replace it. */
+export const COMPOSITE_CLAMP_POINTS = 5;
+
+/**
+ * WHERE conditions selecting rows of a history table strictly before the date, within the
+ * lookback, in a season that `seasonsCte` (a CTE with a `season` column) plays on the date.
+ */
+export function priorSeasonRows(d: Dialect, seasonsCte: string, alias?: string): string {
+  const p = alias ? `${alias}.` : '';
+  const date = d.dateParam('date');
+  return `${p}game_date < ${date} AND ${p}game_date >= ${d.addDays(date, -SEASON_LOOKBACK_DAYS)}
+    AND ${p}season IN (SELECT season FROM ${seasonsCte})`;
+}
+
+/** `(SELECT count(*) FROM table WHERE dateColumn = date)`: a scalar subquery for requiredInput. */
+export function rowsOnDate(d: Dialect, ref: TableRef, dateColumn: string): string {
+  return `(SELECT count(*) FROM ${d.table(ref)} WHERE ${dateColumn} = ${d.dateParam('date')})`;
+}
+
+/**
+ * requiredInput over several inputs: n is the smallest of their row counts on the date, so any one
+ * of them being empty makes the date's input missing. (LEAST over non-NULL counts behaves the same
+ * on DuckDB and BigQuery; they differ only on NULL arguments.)
+ */
+export function requireAll(d: Dialect, inputs: ReadonlyArray<{ ref: TableRef; dateColumn: string }>): string {
+  const counts = inputs.map((i) => rowsOnDate(d, i.ref, i.dateColumn));
+  return `SELECT ${counts.length === 1 ? counts[0] : `LEAST(${counts.join(', ')})`} AS n`;
+}
+
+/** Number of the expressions that are not NULL (an INT64 expression). */
+export function notNullCount(exprs: readonly string[]): string {
+  return exprs.map((e) => `(CASE WHEN ${e} IS NOT NULL THEN 1 ELSE 0 END)`).join(' + ');
+}

@@ -1,0 +1,21 @@
+/**
+ * Phase 6 (exports): one JSON file of predictions and results per game date. Not a table
+ * processor: the worker calls `exportDate` for each planned date, and the gate counts the files
+ * with `listExportedDates`.
+ */
+import type { ExportProcessorDef } from '../types';
+import { predictionExports } from './prediction-exports';
+
+export {
+  buildDateExport,
+  dateExportSchema,
+  EXPORT_SCHEMA_VERSION,
+  exportDate,
+  exportPath,
+  listExportedDates,
+  PREDICTIONS_EXPORT_FOLDER,
+  predictionExports,
+  type DateExport,
+} from './prediction-exports';
+
+export const phase6Processors: readonly ExportProcessorDef[] = [predictionExports];

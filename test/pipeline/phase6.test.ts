@@ -1,0 +1,123 @@
+/**
+ * Phase 6: the per-date JSON export of predictions and results, on the fixture's Phase 5 rows
+ * (values derived in phase5.test.ts).
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { phase4Processors } from '../../src/pipeline/phase4';
+import { phase5Processors } from '../../src/pipeline/phase5';
+import {
+  dateExportSchema,
+  exportDate,
+  exportPath,
+  listExportedDates,
+  phase6Processors,
+  predictionExports,
+} from '../../src/pipeline/phase6';
+import { DuckDbWarehouse } from '../../src/warehouse/duckdb';
+import { WarehouseError } from '../../src/warehouse/types';
+import { DATE, DAY_BEFORE, GAME, loadPhase45Fixture } from './fixtures/phase45-fixture';
+import { BACKFILL_ID, runAll } from './fixtures/phase45-helpers';
+
+let warehouse: DuckDbWarehouse;
+let exportDir: string;
+
+beforeAll(async () => {
+  warehouse = new DuckDbWarehouse({ path: ':memory:' });
+  await loadPhase45Fixture(warehouse);
+  await runAll(warehouse, [...phase4Processors, ...phase5Processors], DATE);
+  exportDir = await fs.mkdtemp(path.join(os.tmpdir(), 'props-backfill-export-'));
+});
+
+afterAll(async () => {
+  await warehouse.close();
+  await fs.rm(exportDir, { recursive: true, force: true });
+});
+
+test('one export processor: phase 6, group 1, bootstrap, reading both Phase 5 tables', () => {
+  expect(phase6Processors).toEqual([predictionExports]);
+  expect(predictionExports).toMatchObject({ kind: 'export', name: 'prediction_exports', phase: 6, group: 1, bootstrap: true });
+  expect(predictionExports.inputs.map((t) => `${t.dataset}.${t.table}`)).toEqual([
+    'nba_predictions.player_prop_predictions',
+    'nba_predictions.prediction_accuracy',
+  ]);
+});
+
+test('the export: one file, valid, grouped by game, sorted, with the day summary', async () => {
+  const result = await exportDate(warehouse, DATE, exportDir, { backfillId: BACKFILL_ID });
+  expect(result).toEqual({ path: path.join(exportDir, 'predictions', `${DATE}.json`), predictions: 6 });
+  expect(result.path).toBe(exportPath(exportDir, DATE));
+  const doc = dateExportSchema.parse(JSON.parse(await fs.readFile(result.path, 'utf8')));
+  expect(doc).toMatchObject({ schema_version: 1, game_date: DATE, generated_by: BACKFILL_ID });
+  expect(doc.games).toHaveLength(1);
+  const game = doc.games[0];
+  expect(game).toMatchObject({ game_id: GAME, home_team_abbr: 'BOS', away_team_abbr: 'NYK' });
+  // Players by lookup, predictions by system id; devonmarsh (no line) and felixgrant (no history) absent.
+  expect(game?.players.map((p) => [p.player_lookup, p.points_line, p.actual_points])).toEqual([
+    ['ajaxbrooks', 27.5, 31],
+    ['calebstone', 10, 10],
+    ['ethanriver', 18.5, 20],
+  ]);
+  expect(game?.players[0]).toEqual({
+    player_lookup: 'ajaxbrooks',
+    player_name: 'Ajax Brooks',
+    points_line: 27.5,
+    actual_points: 31,
+    predictions: [
+      // 29.087420 → 29.09; confidence 0.417677 → 0.418
+      { system_id: 'matchup_adjusted', predicted_points: 29.09, recommendation: 'OVER', confidence: 0.418, hit: true },
+      // 27.9; confidence 0.105247 → 0.105
+      { system_id: 'moving_average', predicted_points: 27.9, recommendation: 'PASS', confidence: 0.105, hit: null },
+    ],
+  });
+  // Hits: ajaxbrooks matchup_adjusted. Misses: ethanriver × 2. PASS and calebstone's pushes: NULL.
+  expect(doc.summary).toEqual({ predictions: 6, hits: 1, misses: 2, hit_rate: 0.3333 });
+  // Key order is part of the contract (diffable files).
+  expect(Object.keys(doc)).toEqual(['schema_version', 'game_date', 'generated_by', 'games', 'summary']);
+});
+
+test('re-exporting the date leaves exactly one, identical file', async () => {
+  const first = await exportDate(warehouse, DATE, exportDir, { backfillId: BACKFILL_ID });
+  const before = await fs.readFile(first.path, 'utf8');
+  const second = await exportDate(warehouse, DATE, exportDir, { backfillId: BACKFILL_ID });
+  expect(second.path).toBe(first.path);
+  expect(await fs.readFile(second.path, 'utf8')).toBe(before);
+  expect(await fs.readdir(path.join(exportDir, 'predictions'))).toEqual([`${DATE}.json`]);
+});
+
+test('listExportedDates finds exactly the exported dates', async () => {
+  await exportDate(warehouse, DATE, exportDir, { backfillId: BACKFILL_ID });
+  expect(await listExportedDates(exportDir, [DAY_BEFORE, DATE])).toEqual(new Set([DATE]));
+  expect(await listExportedDates(path.join(exportDir, 'nowhere'), [DATE])).toEqual(new Set());
+});
+
+test('a date without Phase 5 rows is a missing_input failure and writes nothing', async () => {
+  const err: unknown = await exportDate(warehouse, DAY_BEFORE, exportDir, { backfillId: BACKFILL_ID }).catch(
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WarehouseError);
+  expect((err as WarehouseError).kind).toBe('missing_input');
+  expect((err as WarehouseError).message).toContain('player_prop_predictions');
+  await expect(fs.access(exportPath(exportDir, DAY_BEFORE))).rejects.toThrow();
+});
+
+test('predictions without graded results are a missing_input failure too', async () => {
+  const other = new DuckDbWarehouse({ path: ':memory:' });
+  try {
+    await loadPhase45Fixture(other);
+    await runAll(other, [...phase4Processors, phase5Processors[0]!], DATE);
+    await expect(exportDate(other, DATE, exportDir, { backfillId: BACKFILL_ID })).rejects.toMatchObject({
+      kind: 'missing_input',
+      message: expect.stringContaining('prediction_accuracy') as unknown,
+    });
+  } finally {
+    await other.close();
+  }
+});
+
+test('the schema rejects a document whose summary disagrees with its games', async () => {
+  const doc = JSON.parse(await fs.readFile(exportPath(exportDir, DATE), 'utf8')) as { summary: { hits: number } };
+  doc.summary.hits = 5;
+  expect(dateExportSchema.safeParse(doc).success).toBe(false);
+});
