@@ -1,0 +1,98 @@
+/**
+ * Records the histories the replay test checks. Run on purpose, after a deliberate and compatible
+ * change to workflow code (`RECORD_HISTORIES=1 npx jest test/replay/record-histories.test.ts`);
+ * skipped otherwise, so recorded histories stay the ones older code produced.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { locateTemporalCli } from '../../src/devserver';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startBackfill } from '../../src/client/backfill-client';
+import { pauseSignal, resumeSignal, setConcurrencyUpdate } from '../../src/shared/messages';
+import type { ProcessorWorkflowInput } from '../../src/shared/types';
+import type { DuckDbWarehouse } from '../../src/warehouse';
+import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
+import { testServerAddress } from '../helpers/temporal-env';
+
+const HISTORIES = path.join(__dirname, 'histories');
+const record = process.env.RECORD_HISTORIES === '1' ? test : test.skip;
+
+describe('record workflow histories for the replay test', () => {
+  let env: TestWorkflowEnvironment;
+  let warehouse: DuckDbWarehouse;
+  beforeAll(async () => {
+    if (process.env.RECORD_HISTORIES !== '1') return;
+    env = await testEnv();
+    warehouse = await seededWarehouse('tiny');
+  });
+  afterAll(async () => {
+    await warehouse?.close();
+    await env?.teardown();
+  });
+
+  const save = async (name: string, workflowId: string, runId?: string): Promise<void> => {
+    // The CLI's JSON export is the format Worker.runReplayHistory documents.
+    const cli = await locateTemporalCli();
+    const json = execFileSync(cli, [
+      'workflow', 'show', '--output', 'json', '--address', testServerAddress(), '--workflow-id', workflowId,
+      ...(runId ? ['--run-id', runId] : []),
+    ]);
+    fs.writeFileSync(path.join(HISTORIES, `${name}.json`), json);
+  };
+
+  record('processor workflow: signals, an update, a failed date, continue-as-new', async () => {
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input) {
+          if (input.date === '2024-10-25') throw new Error('synthetic permanent failure');
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const dates = (await warehouse.query("SELECT DISTINCT CAST(game_date AS VARCHAR) AS d FROM nba_raw.schedule ORDER BY 1")).map((r) => String(r.d));
+      const input: ProcessorWorkflowInput = {
+        backfillId: 'replay-fixture',
+        processor: 'team_offense_game_summary',
+        phase: 3,
+        dates,
+        skipped: [{ date: '2024-10-21', reason: 'example skip' }],
+        concurrency: 2,
+        retry: { maximumAttempts: 2, initialIntervalMs: 50, backoffCoefficient: 1, maximumIntervalMs: 50 },
+        historyEventLimit: 80,
+      };
+      const handle = await env.client.workflow.start('processorBackfillWorkflow', {
+        workflowId: `replay-processor-${Date.now()}`,
+        taskQueue: worker.config.taskQueue,
+        args: [input],
+      });
+      await handle.signal(pauseSignal);
+      await handle.executeUpdate(setConcurrencyUpdate, { args: [3] });
+      await handle.signal(resumeSignal);
+      await handle.result();
+      await save('processor-backfill-first-run', handle.workflowId, handle.firstExecutionRunId);
+      await save('processor-backfill-last-run', handle.workflowId);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  record('backfill workflow: Phase 3 with its gate', async () => {
+    const worker = await startWorker(env, warehouse);
+    try {
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
+        from: '2024-10-22',
+        to: '2024-10-31',
+        phases: [3],
+        concurrency: 2,
+        gatePolicy: 'wait',
+      });
+      await eventually(async () => (await handle.describe()).status.name !== 'RUNNING');
+      await save('backfill-phase3', backfillId);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
