@@ -7,6 +7,7 @@ import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activ
 import type { Logger as PinoLogger } from 'pino';
 import { planProcessorDates } from '../pipeline/dates';
 import { runTableProcessor } from '../pipeline/engine';
+import { exportDate, listExportedDates } from '../pipeline/phase6';
 import { getProcessor, planPhases, type PhasePlan } from '../pipeline/registry';
 import { validatePhase } from '../pipeline/validation';
 import { withTrackingColumns, type ProcessorDef } from '../pipeline/types';
@@ -107,6 +108,7 @@ export function createActivities(deps: ActivityDeps) {
           to: input.to,
           bootstrapDays: input.bootstrapDays,
           failedDates: input.failedDates,
+          exportedDates: (_def, dates) => listExportedDates(deps.exportDir, dates),
         }),
       );
       deps.logger.info(
@@ -162,13 +164,12 @@ export function createActivities(deps: ActivityDeps) {
       });
       const started = Date.now();
       const result = await withSlotAndHeartbeat('write', async (signal) => {
-        if (def.kind !== 'table') {
-          throw ApplicationFailure.nonRetryable(`processor ${def.name} is not a table processor`, 'UnknownProcessorError');
+        const opts = { signal, labels: { backfill: input.backfillId, processor: input.processor, date: input.date } };
+        if (def.kind === 'export') {
+          const exported = await exportDate(warehouse, input.date, deps.exportDir, { backfillId: input.backfillId }, opts);
+          return { rowsWritten: exported.predictions };
         }
-        return runTableProcessor(warehouse, def, input.date, { backfillId: input.backfillId }, {
-          signal,
-          labels: { backfill: input.backfillId, processor: input.processor, date: input.date },
-        });
+        return runTableProcessor(warehouse, def, input.date, { backfillId: input.backfillId }, opts);
       }).catch((err: unknown) => {
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'date attempt failed');
         throw err;

@@ -3,6 +3,7 @@
  * without running anything, and remove duplicate keys.
  */
 import type { Command } from 'commander';
+import { listExportedDates } from '../pipeline/phase6';
 import { getProcessor, planPhases } from '../pipeline/registry';
 import { validatePhase } from '../pipeline/validation';
 import { withTrackingColumns } from '../pipeline/types';
@@ -79,7 +80,12 @@ export function registerWarehouseCommands(program: Command, ctx: CliContext): vo
       const config = ctx.config();
       const report = await withWarehouse(ctx, async (w) => {
         await ensureWarehouseTables(w);
-        return validatePhase(w, phase, defs, { from, to, bootstrapDays: config.bootstrapDays });
+        return validatePhase(w, phase, defs, {
+          from,
+          to,
+          bootstrapDays: config.bootstrapDays,
+          exportedDates: (_def, dates) => listExportedDates(config.exportDir, dates),
+        });
       });
       ctx.io.out(`${opts.json ? JSON.stringify(report, null, 2) : formatGate(report)}\n`);
       if (!report.ok) throw new CliError(`phase ${phase} gate failed (${report.problems.length} problem(s))`);

@@ -2,9 +2,17 @@
  * The phase/group graph: every processor the backfill knows, in dependency order.
  */
 import { phase3Processors } from './phase3';
+import { phase4Processors } from './phase4';
+import { phase5Processors } from './phase5';
+import { phase6Processors } from './phase6';
 import type { PhaseNumber, ProcessorDef, TableProcessorDef } from './types';
 
-export const ALL_PROCESSORS: readonly ProcessorDef[] = [...phase3Processors];
+export const ALL_PROCESSORS: readonly ProcessorDef[] = [
+  ...phase3Processors,
+  ...phase4Processors,
+  ...phase5Processors,
+  ...phase6Processors,
+];
 
 export const KNOWN_PHASES: readonly PhaseNumber[] = [...new Set(ALL_PROCESSORS.map((p) => p.phase))].sort();
 

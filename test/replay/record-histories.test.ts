@@ -10,7 +10,7 @@ import { locateTemporalCli } from '../../src/devserver';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../../src/client/backfill-client';
 import { pauseSignal, resumeSignal, setConcurrencyUpdate } from '../../src/shared/messages';
-import type { ProcessorWorkflowInput } from '../../src/shared/types';
+import type { ProcessorWorkflowInput, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
 import { testServerAddress } from '../helpers/temporal-env';
@@ -45,7 +45,7 @@ describe('record workflow histories for the replay test', () => {
     const worker = await startWorker(env, warehouse, {
       wrap: (acts) => ({
         ...acts,
-        async runProcessorForDate(input) {
+        async runProcessorForDate(input: RunDateInput) {
           if (input.date === '2024-10-25') throw new Error('synthetic permanent failure');
           return acts.runProcessorForDate(input);
         },
