@@ -35,6 +35,7 @@ export async function validateProcessor(
 
   let present: Set<string>;
   let duplicateKeys = 0;
+  let duplicateDates: string[] = [];
   let rows = 0;
   const fieldCoverage: FieldCoverageResult[] = [];
   let table: string;
@@ -45,6 +46,7 @@ export async function validateProcessor(
     const stats = await tableStats(warehouse, def, options);
     present = stats.dates;
     duplicateKeys = stats.duplicateKeys;
+    duplicateDates = stats.duplicateDates;
     rows = stats.rows;
     for (const rule of def.fieldCoverage ?? []) {
       const min = options.thresholds?.[`${def.target.table}.${rule.column}`] ?? rule.min;
@@ -78,7 +80,9 @@ export async function validateProcessor(
   if (failedDates.length > 0) {
     problems.push(`${table}: ${failedDates.length} date(s) failed (${listed(failedDates.map((f) => f.date))})`);
   }
-  if (duplicateKeys > 0) problems.push(`${table}: ${duplicateKeys} duplicate key(s) (must be 0)`);
+  if (duplicateKeys > 0) {
+    problems.push(`${table}: ${duplicateKeys} duplicate key(s) (must be 0) on ${duplicateDates.length} date(s) (${listed(duplicateDates)})`);
+  }
   for (const f of fieldCoverage.filter((x) => !x.ok)) {
     problems.push(`${table}.${f.column}: coverage ${pct(f.coverage)} below the ${pct(f.min)} threshold`);
   }
@@ -92,6 +96,7 @@ export async function validateProcessor(
     skippedDates: plan.skipped.length,
     skipReasons,
     duplicateKeys,
+    duplicateDates,
     rows,
     fieldCoverage,
     failedDates,
@@ -104,7 +109,13 @@ async function tableStats(
   warehouse: Warehouse,
   def: TableProcessorDef,
   options: ValidateOptions,
-): Promise<{ dates: Set<string>; duplicateKeys: number; rows: number; coverage: Record<string, number | null> }> {
+): Promise<{
+  dates: Set<string>;
+  duplicateKeys: number;
+  duplicateDates: string[];
+  rows: number;
+  coverage: Record<string, number | null>;
+}> {
   const d = warehouse.dialect;
   const t = d.table(def.target);
   const inRange = `${def.dateColumn} BETWEEN ${d.dateParam('from')} AND ${d.dateParam('to')}`;
@@ -113,6 +124,13 @@ async function tableStats(
   const keys = def.keyColumns.join(', ');
   const [dup] = await warehouse.query(
     `SELECT count(*) AS n FROM (SELECT ${keys} FROM ${t} WHERE ${inRange} GROUP BY ${keys} HAVING count(*) > 1) AS dup_keys`,
+    params,
+  );
+  // The date column joins the grouping so each duplicated key is attributed to its date(s).
+  const dupRows = await warehouse.query(
+    `SELECT ${def.dateColumn} AS d, count(*) AS n FROM (
+       SELECT ${keys}, ${def.dateColumn} FROM ${t} WHERE ${inRange} GROUP BY ${keys}, ${def.dateColumn} HAVING count(*) > 1
+     ) AS dup_keys GROUP BY ${def.dateColumn} ORDER BY ${def.dateColumn}`,
     params,
   );
   const rules = def.fieldCoverage ?? [];
@@ -126,6 +144,7 @@ async function tableStats(
   return {
     dates: new Set(dateRows.map((r) => String(r.d))),
     duplicateKeys: Number(dup?.n ?? 0),
+    duplicateDates: dupRows.map((r) => String(r.d)),
     rows,
     coverage,
   };

@@ -150,6 +150,8 @@ export interface TableGateResult {
   skippedDates: number;
   skipReasons: Record<string, number>;
   duplicateKeys: number;
+  /** Dates holding duplicate keys: re-running them (delete + insert) repairs them. */
+  duplicateDates: string[];
   rows: number;
   fieldCoverage: FieldCoverageResult[];
   failedDates: Array<{ date: string; error: string }>;

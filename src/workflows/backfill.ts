@@ -280,7 +280,11 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     await Promise.all(
       report.tables.map(async (t) => {
         const dates = new Set(t.failedDates.map((f) => f.date));
-        if (which === 'missing-and-failed') for (const d of t.missingDates) dates.add(d);
+        if (which === 'missing-and-failed') {
+          for (const d of t.missingDates) dates.add(d);
+          // Re-running a date replaces its rows, which also clears its duplicate keys.
+          for (const d of t.duplicateDates ?? []) dates.add(d);
+        }
         if (dates.size === 0) return;
         const previous = results.get(t.processor);
         if (previous) {
