@@ -8,7 +8,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type BackfillActivities } from './activities';
 import { TemporalWarehouseSlots } from './activities/temporal-slots';
 import type { WarehouseSlots } from './activities/warehouse-slots';
-import { loadConfig, type Config } from './config';
+import { loadConfig, warehouseKey, type Config } from './config';
 import { createLogger, installTemporalRuntime, type PinoLogger } from './logger';
 import { ensureProcessorTable } from './pipeline/engine';
 import { RAW_TABLES } from './pipeline/raw';
@@ -30,6 +30,18 @@ export interface BackfillWorkerOptions {
   /** Lets tests wrap activities (fault injection, measuring concurrency) around the real ones. */
   wrapActivities?: (activities: BackfillActivities) => Record<string, (...args: never[]) => Promise<unknown>>;
   maxConcurrentActivityTaskExecutions?: number;
+  /**
+   * Also poll the slots task queue (default true). One process may poll a queue once, so a
+   * second backfill worker in the same process sets this to false.
+   */
+  slotsWorker?: boolean;
+}
+
+/** The backfill worker plus the worker for the warehouse-slots workflow, run and stopped together. */
+export interface BackfillWorker {
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): ReturnType<Worker['getState']>;
 }
 
 /** Creates every table the processors read or write, empty, so no query fails on a missing table. */
@@ -38,20 +50,22 @@ export async function ensureWarehouseTables(warehouse: Warehouse): Promise<void>
   for (const def of tableProcessors()) await ensureProcessorTable(warehouse, def);
 }
 
-export async function createBackfillWorker(options: BackfillWorkerOptions): Promise<Worker> {
+export async function createBackfillWorker(options: BackfillWorkerOptions): Promise<BackfillWorker> {
   const { config, logger, connection, warehouse } = options;
   await ensureSearchAttributes(connection, config.temporalNamespace, logger);
   await ensureWarehouseTables(warehouse);
   const activities = createActivities({
     warehouse,
     logger: logger.child({ component: 'activity' }),
-    slots: options.slots ?? new TemporalWarehouseSlots(options.client, config.taskQueue, config.warehouseMaxInFlight),
+    slots:
+      options.slots ??
+      new TemporalWarehouseSlots(options.client, config.slotsTaskQueue, warehouseKey(config), config.warehouseMaxInFlight),
     exportDir: config.exportDir,
   });
   const source = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('./workflows') };
-  return Worker.create({
+  const main = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
@@ -61,6 +75,27 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
     // Stop promptly on shutdown: running dates are retried elsewhere, never lost.
     shutdownGraceTime: '10s',
   });
+  const slots =
+    options.slotsWorker === false
+      ? undefined
+      : await Worker.create({ connection, namespace: config.temporalNamespace, taskQueue: config.slotsTaskQueue, ...source });
+  const workers = slots ? [main, slots] : [main];
+  return {
+    async run() {
+      // If one stops (fatal error or shutdown), stop the other too.
+      await Promise.all(
+        workers.map((w) =>
+          w.run().finally(() => {
+            for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+          }),
+        ),
+      );
+    },
+    shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+    getState: () => main.getState(),
+  };
 }
 
 export async function runWorker(config: Config = loadConfig(), logger: PinoLogger = createLogger({ level: config.logLevel })): Promise<void> {

@@ -1,14 +1,16 @@
 /**
  * The deployment-wide warehouse cap, client side: each acquire is an update-with-start on the one
- * slots workflow of the task queue, so every worker process asks the same counter.
+ * slots workflow of the warehouse (keyed by what it is, not by task queue), so every worker
+ * process of every backfill that writes to that warehouse asks the same counter. The slots
+ * workflow runs on its own task queue, which every worker process polls.
  */
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { acquireSlotUpdate, releaseSlotSignal, renewSlotSignal } from '../shared/messages';
 import type { warehouseSlotsWorkflow } from '../workflows/warehouse-slots';
 import type { ReleaseSlot, WarehouseSlots } from './warehouse-slots';
 
-export function slotsWorkflowId(taskQueue: string): string {
-  return `warehouse-slots/${taskQueue}`;
+export function slotsWorkflowId(warehouseKey: string): string {
+  return `warehouse-slots/${warehouseKey}`;
 }
 
 export class TemporalWarehouseSlots implements WarehouseSlots {
@@ -16,7 +18,10 @@ export class TemporalWarehouseSlots implements WarehouseSlots {
 
   constructor(
     private readonly client: Client,
-    private readonly taskQueue: string,
+    /** The task queue the slots workflow runs on (every worker process polls it). */
+    private readonly slotsTaskQueue: string,
+    /** Identity of the warehouse being protected, e.g. duckdb:/abs/path or bigquery:project. */
+    private readonly warehouseKey: string,
     private readonly capacity: number,
   ) {}
 
@@ -25,17 +30,17 @@ export class TemporalWarehouseSlots implements WarehouseSlots {
   }
 
   async acquire(holder: string, signal?: AbortSignal): Promise<ReleaseSlot> {
-    const workflowId = slotsWorkflowId(this.taskQueue);
+    const workflowId = slotsWorkflowId(this.warehouseKey);
     let leaseMs = 0;
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       try {
         const startWorkflowOperation = new WithStartWorkflowOperation<typeof warehouseSlotsWorkflow>('warehouseSlotsWorkflow', {
           workflowId,
-          taskQueue: this.taskQueue,
+          taskQueue: this.slotsTaskQueue,
           args: [{ capacity: this.capacity }],
           workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `Cap on warehouse work in flight for task queue ${this.taskQueue}`,
+          staticSummary: `At most ${this.capacity} warehouse operations in flight on ${this.warehouseKey}`,
         });
         const pending = this.client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
           args: [{ holder, capacity: this.capacity }],

@@ -14,6 +14,8 @@ export const configSchema = z.object({
   temporalAddressExplicit: z.boolean().default(false),
   temporalNamespace: z.string().min(1).default('default'),
   taskQueue: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  /** Task queue of the warehouse-slots workflow; every worker process polls it. */
+  slotsTaskQueue: z.string().min(1).default(`${DEFAULT_TASK_QUEUE}-warehouse-slots`),
   warehouse: z.enum(['duckdb']).default('duckdb'),
   duckdbPath: z.string().min(1).default(path.join('.data', 'warehouse.duckdb')),
   exportDir: z.string().min(1).default(path.join('.data', 'exports')),
@@ -38,6 +40,7 @@ const envMap: Record<string, keyof Config> = {
   TEMPORAL_ADDRESS: 'temporalAddress',
   TEMPORAL_NAMESPACE: 'temporalNamespace',
   BACKFILL_TASK_QUEUE: 'taskQueue',
+  WAREHOUSE_SLOTS_TASK_QUEUE: 'slotsTaskQueue',
   WAREHOUSE: 'warehouse',
   DUCKDB_PATH: 'duckdbPath',
   EXPORT_DIR: 'exportDir',
@@ -66,4 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`invalid setting ${envName ?? key}: ${issue?.message ?? 'invalid value'}`);
   }
   return parsed.data;
+}
+
+/** What the warehouse cap protects: one key per warehouse, whatever the task queue. */
+export function warehouseKey(config: Config): string {
+  return `duckdb:${path.resolve(config.duckdbPath)}`;
 }

@@ -6,14 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { BackfillActivities } from '../../src/activities';
 import type { WarehouseSlots } from '../../src/activities/warehouse-slots';
 import { loadConfig, type Config } from '../../src/config';
 import { installTemporalRuntime } from '../../src/logger';
 import { seedDemoData } from '../../src/pipeline/demo';
-import { createBackfillWorker, ensureWarehouseTables } from '../../src/worker';
+import { createBackfillWorker, ensureWarehouseTables, type BackfillWorker } from '../../src/worker';
 import { DuckDbWarehouse } from '../../src/warehouse';
 import { bundle, getTestEnv, testServerAddress, uniqueTaskQueue } from './temporal-env';
 
@@ -46,11 +45,16 @@ export async function seededWarehouse(
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return loadConfig({}, { temporalAddress: testServerAddress(), taskQueue: uniqueTaskQueue('test'), ...overrides });
+  return loadConfig({}, {
+    temporalAddress: testServerAddress(),
+    taskQueue: uniqueTaskQueue('test'),
+    slotsTaskQueue: uniqueTaskQueue('slots'),
+    ...overrides,
+  });
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  worker: BackfillWorker;
   config: Config;
   /** Resolves when the worker has shut down. */
   stop(): Promise<void>;
@@ -63,6 +67,8 @@ export async function startWorker(
     config?: Partial<Config>;
     wrap?: (a: BackfillActivities) => Record<string, (...args: never[]) => Promise<unknown>>;
     slots?: WarehouseSlots;
+    /** False for a second worker in this process sharing another's slots task queue. */
+    slotsWorker?: boolean;
   } = {},
 ): Promise<RunningWorker> {
   const config = testConfig({ duckdbPath: warehouse.path, ...options.config });
@@ -75,6 +81,7 @@ export async function startWorker(
     workflowBundle: await bundle(),
     ...(options.wrap ? { wrapActivities: options.wrap } : {}),
     ...(options.slots ? { slots: options.slots } : {}),
+    ...(options.slotsWorker === false ? { slotsWorker: false } : {}),
   });
   const running = worker.run();
   return {
@@ -84,6 +91,7 @@ export async function startWorker(
       // Leave nothing running on this queue (the slots workflow included): otherwise activities'
       // pending client calls would outlive the test's connection.
       await terminateQueue(env, config.taskQueue);
+      if (options.slotsWorker !== false) await terminateQueue(env, config.slotsTaskQueue);
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },
