@@ -84,11 +84,11 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** Phases and groups of a request; unknown names fail without retries. */
-    async describePipeline(input: { phases: number[]; processors?: string[] }): Promise<PhasePlan[]> {
+    describePipeline(input: { phases: number[]; processors?: string[] }): Promise<PhasePlan[]> {
       try {
-        return planPhases(input.phases, input.processors);
+        return Promise.resolve(planPhases(input.phases, input.processors));
       } catch (err) {
-        throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'BadRequestError');
+        return Promise.reject(ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'BadRequestError'));
       }
     },
 

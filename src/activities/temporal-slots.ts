@@ -31,9 +31,9 @@ export class TemporalWarehouseSlots implements WarehouseSlots {
 
   async acquire(holder: string, signal?: AbortSignal): Promise<ReleaseSlot> {
     const workflowId = slotsWorkflowId(this.warehouseKey);
-    let leaseMs = 0;
+    let leaseMs: number;
     for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
       try {
         const startWorkflowOperation = new WithStartWorkflowOperation<typeof warehouseSlotsWorkflow>('warehouseSlotsWorkflow', {
           workflowId,
@@ -81,7 +81,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAb
   return new Promise<T>((resolve, reject) => {
     const abort = (): void => {
       onAbort();
-      reject(signal.reason ?? new Error('aborted'));
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     };
     if (signal.aborted) return abort();
     signal.addEventListener('abort', abort, { once: true });
@@ -92,7 +92,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAb
       },
       (e: unknown) => {
         signal.removeEventListener('abort', abort);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

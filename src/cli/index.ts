@@ -130,7 +130,7 @@ export function createCli(ctx: CliContext): Command {
       if (opts.wait) {
         let result: BackfillResult;
         try {
-          result = (await outcome.handle.result()) as BackfillResult;
+          result = (await outcome.handle.result());
         } catch (err) {
           throw new CliError(`backfill ${outcome.backfillId} failed: ${err instanceof Error ? err.message : String(err)}`);
         }

@@ -3,7 +3,7 @@
  * request, start or attach, read status (live query while running, the result once closed).
  */
 import { createHash } from 'node:crypto';
-import { Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { backfillProgressQuery, processorProgressQuery } from '../shared/messages';
 import { BACKFILL_ID, BACKFILL_STATUS } from '../shared/search-attributes';
 import type { BackfillProgress, BackfillRequest, BackfillResult, ProcessorProgress } from '../shared/types';
@@ -77,7 +77,7 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   const description = await handle.describe();
   const status = description.status.name;
   if (status === 'COMPLETED') {
-    const result = (await handle.result()) as BackfillResult;
+    const result = (await handle.result());
     return { id: backfillId, status, progress: await queryOrNull(handle), result };
   }
   if (status !== 'RUNNING') return { id: backfillId, status, progress: null, result: null };

@@ -36,7 +36,7 @@ export async function validateProcessor(
   let present: Set<string>;
   let duplicateKeys = 0;
   let duplicateDates: string[] = [];
-  let rows = 0;
+  let rows: number;
   const fieldCoverage: FieldCoverageResult[] = [];
   let table: string;
 

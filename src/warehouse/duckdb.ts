@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  DuckDBConnection,
+  type DuckDBConnection,
   DuckDBInstance,
   DuckDBTypeId,
   type DuckDBAppender,
@@ -153,14 +153,14 @@ export class DuckDbWarehouse implements Warehouse {
 
   async query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
     return this.withConnection(async (conn) => {
-      const reader = await conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined);
+      const reader = await conn.runAndReadAll(sql, params);
       return toRows(reader) as T[];
     }, opts);
   }
 
   async execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
     await this.withConnection(async (conn) => {
-      await conn.run(sql, params as Record<string, DuckDBValue> | undefined);
+      await conn.run(sql, params);
     }, opts);
   }
 

@@ -93,7 +93,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       stage,
       processors,
       gates,
-      etaSeconds: etas.length > 0 && etas.every((e) => e !== null) ? Math.max(...(etas as number[])) : null,
+      etaSeconds: etas.length > 0 && etas.every((e) => e !== null) ? Math.max(...(etas)) : null,
     };
   };
 

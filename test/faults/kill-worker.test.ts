@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../../src/client/backfill-client';
 import { phase3Processors } from '../../src/pipeline/phase3';
-import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
+import type { BackfillRequest } from '../../src/shared/types';
 import { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, tableSnapshot, tempDir, terminateQueue, testEnv } from '../helpers/harness';
 import { testServerAddress, uniqueTaskQueue } from '../helpers/temporal-env';
@@ -95,7 +95,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
     const refWorker = await startWorker(env, reference);
     try {
       const { handle } = await startBackfill(env.client, refWorker.config.taskQueue, request);
-      const result = (await handle.result()) as BackfillResult;
+      const result = (await handle.result());
       expect(result.status).toBe('completed');
     } finally {
       await refWorker.stop();
@@ -131,7 +131,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
 
     const second = spawnWorker(taskQueue, dbPath, secondLog);
     children.push(second);
-    const result = (await handle.result()) as BackfillResult;
+    const result = (await handle.result());
     expect(result.status).toBe('completed');
     second.kill('SIGTERM');
     await exited(second);

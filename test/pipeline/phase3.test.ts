@@ -91,7 +91,7 @@ describe('phase 3 definitions', () => {
       expect(new Set(names).size).toBe(names.length);
       for (const k of [...p.keyColumns, p.dateColumn]) expect(names).toContain(k);
       expect(p.inputs.every((t) => t.dataset === 'nba_raw')).toBe(true);
-      expect(p.requiredInput).toBeDefined();
+      expect(typeof p.requiredInput).toBe('function');
     }
   });
 

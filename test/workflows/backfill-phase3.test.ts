@@ -4,7 +4,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
 import { phase3Processors } from '../../src/pipeline/phase3';
-import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
+import type { BackfillRequest } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import { seededWarehouse, startWorker, testEnv } from '../helpers/harness';
 
@@ -30,7 +30,7 @@ describe('backfillWorkflow, Phase 3', () => {
       const twin = await startBackfill(env.client, worker.config.taskQueue, request);
       expect(twin.attached).toBe(true);
       expect(twin.backfillId).toBe(first.backfillId);
-      const result = (await first.handle.result()) as BackfillResult;
+      const result = (await first.handle.result());
       expect(result.status).toBe('completed');
       const [games] = await warehouse.query(
         "SELECT count(DISTINCT game_date) AS n FROM nba_raw.schedule WHERE game_date BETWEEN DATE '2024-10-22' AND DATE '2024-11-12'",
@@ -60,7 +60,7 @@ describe('backfillWorkflow, Phase 3', () => {
       // Re-running the completed backfill writes every date again and changes no row count.
       const rerun = await startBackfill(env.client, worker.config.taskQueue, request);
       expect(rerun.attached).toBe(false);
-      const again = (await rerun.handle.result()) as BackfillResult;
+      const again = (await rerun.handle.result());
       expect(again.status).toBe('completed');
       expect(await counts()).toEqual(before);
     } finally {

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { BackfillActivities } from '../../src/activities';
 import { startBackfill } from '../../src/client/backfill-client';
 import { approveGateSignal, backfillProgressQuery, retryPhaseSignal } from '../../src/shared/messages';
-import type { BackfillRequest, BackfillResult, RunDateInput } from '../../src/shared/types';
+import type { BackfillRequest, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
 
@@ -80,7 +80,7 @@ describe('phase gates', () => {
       expect((await handle.describe()).status.name).toBe('RUNNING');
 
       await handle.signal(approveGateSignal);
-      const result = (await handle.result()) as BackfillResult;
+      const result = (await handle.result());
       expect(result.status).toBe('completed');
       expect(result.gates).toHaveLength(1);
       expect(await duplicates(warehouse)).toBeGreaterThan(0);
@@ -95,7 +95,7 @@ describe('phase gates', () => {
       const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, request('wait'));
       await eventually(async () => (await handle.query(backfillProgressQuery)).stage.kind === 'gate_failed');
       await handle.signal(retryPhaseSignal);
-      const result = (await handle.result()) as BackfillResult;
+      const result = (await handle.result());
       expect(result.status).toBe('completed');
       expect(result.gates.map((g) => g.ok)).toEqual([false, true]);
       expect(await duplicates(warehouse)).toBe(0);
@@ -111,7 +111,7 @@ describe('phase gates', () => {
     const worker = await startWorker(env, warehouse, { wrap: duplicatingWrites(warehouse) });
     try {
       const { handle } = await startBackfill(env.client, worker.config.taskQueue, request('remediate'));
-      const result = (await handle.result()) as BackfillResult;
+      const result = (await handle.result());
       expect(result.status).toBe('completed');
       expect(result.gates.map((g) => g.ok)).toEqual([false, true]);
       expect(result.gates[1]?.tables[0]?.duplicateKeys).toBe(0);

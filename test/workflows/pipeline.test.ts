@@ -9,7 +9,7 @@ import { startBackfill } from '../../src/client/backfill-client';
 import { DEMO_PRESETS } from '../../src/pipeline/demo';
 import { dateExportSchema } from '../../src/pipeline/phase6';
 import { ALL_PROCESSORS } from '../../src/pipeline/registry';
-import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
+import type { BackfillRequest } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import { seededWarehouse, startWorker, tempDir, testEnv } from '../helpers/harness';
 
@@ -33,7 +33,7 @@ describe('the whole pipeline, Phases 3–6', () => {
       const { from, to } = DEMO_PRESETS.small;
       const request: BackfillRequest = { from, to, phases: [3, 4, 5, 6], concurrency: 4, gatePolicy: 'wait' };
       const { handle } = await startBackfill(env.client, worker.config.taskQueue, request);
-      const result = (await handle.result()) as BackfillResult;
+      const result = (await handle.result());
       expect(result.status).toBe('completed');
       expect(result.gates.map((g) => [g.phase, g.ok])).toEqual([
         [3, true],
@@ -89,7 +89,7 @@ describe('the whole pipeline, Phases 3–6', () => {
       };
       const before = await counts();
       const rerun = await startBackfill(env.client, worker.config.taskQueue, request);
-      expect(((await rerun.handle.result()) as BackfillResult).status).toBe('completed');
+      expect(((await rerun.handle.result())).status).toBe('completed');
       expect(await counts()).toEqual(before);
       expect(fs.readdirSync(path.join(exportDir, 'predictions')).filter((f) => f.endsWith('.json'))).toHaveLength(files.length);
     } finally {

@@ -11,6 +11,7 @@ import { getProcessor } from '../../src/pipeline/registry';
 import { pauseSignal, processorProgressQuery, resumeSignal, setConcurrencyUpdate } from '../../src/shared/messages';
 import type { ProcessorResult, ProcessorWorkflowInput, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
+import type { processorBackfillWorkflow } from '../../src/workflows';
 import { eventually, seededWarehouse, startWorker, testEnv, type RunningWorker } from '../helpers/harness';
 
 const PROCESSOR = 'player_game_summary';
@@ -72,7 +73,7 @@ describe('processorBackfillWorkflow', () => {
   });
 
   async function run(worker: RunningWorker, wfInput: ProcessorWorkflowInput, id: string): Promise<ProcessorResult> {
-    return env.client.workflow.execute('processorBackfillWorkflow', {
+    return env.client.workflow.execute<typeof processorBackfillWorkflow>('processorBackfillWorkflow', {
       workflowId: id,
       taskQueue: worker.config.taskQueue,
       args: [wfInput],

@@ -8,7 +8,7 @@ import { slotsWorkflowId } from '../../src/activities/temporal-slots';
 import { warehouseKey } from '../../src/config';
 import { startBackfill } from '../../src/client/backfill-client';
 import { slotsStateQuery } from '../../src/shared/messages';
-import type { BackfillRequest, BackfillResult, RunDateInput } from '../../src/shared/types';
+import type { BackfillRequest, RunDateInput } from '../../src/shared/types';
 import { type DuckDbWarehouse } from '../../src/warehouse';
 import { seededWarehouse, startWorker, testEnv } from '../helpers/harness';
 import { uniqueTaskQueue } from '../helpers/temporal-env';
@@ -79,7 +79,7 @@ describe('the deployment-wide cap on warehouse work', () => {
         { from: '2024-11-02', to: '2024-11-12', phases: [3], concurrency: 6, gatePolicy: 'wait' },
       ];
       const started = await Promise.all(requests.map((r, i) => startBackfill(env.client, queues[i === 0 ? 0 : 1], r)));
-      const results = (await Promise.all(started.map((s) => s.handle.result()))) as BackfillResult[];
+      const results = await Promise.all(started.map((s) => s.handle.result()));
       expect(results.map((r) => r.status)).toEqual(['completed', 'completed']);
 
       // Measured at the warehouse: the cap was reached and never exceeded.

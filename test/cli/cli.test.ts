@@ -1,0 +1,211 @@
+/**
+ * The CLI in-process (commander with exitOverride) against the real dev server and a real worker,
+ * plus the installed bin as a subprocess: exit codes 0 / 1 / 2, one clear line for bad input, and
+ * nothing started when the input is bad.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { runCli } from '../../src/cli';
+import { processorProgressQuery } from '../../src/shared/messages';
+import type { DuckDbWarehouse } from '../../src/warehouse';
+import { eventually, seededWarehouse, startWorker, tempDir, testEnv, type RunningWorker } from '../helpers/harness';
+import { testServerAddress, uniqueTaskQueue } from '../helpers/temporal-env';
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(argv: string[], env: Record<string, string> = {}): Promise<Run> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    env: { TEMPORAL_ADDRESS: testServerAddress(), ...env },
+  });
+  return { code, out, err };
+}
+
+describe('backfill CLI: bad input', () => {
+  const taskQueue = uniqueTaskQueue('cli-bad');
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await testEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  test.each([
+    [['start', '--from', '2024-13-01', '--to', '2024-11-01'], /--from must be a date written YYYY-MM-DD, got "2024-13-01"/],
+    [['start', '--from', '2024-11-02', '--to', '2024-11-01'], /--from 2024-11-02 is after --to 2024-11-01/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--phases', '3,9'], /unknown phase "9"/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--processors', 'nope'], /unknown processor "nope"/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--processors', 'ml_feature_store_v2'], /is in phase 4, not in the requested phases 3/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--concurrency', '0'], /--concurrency must be an integer from 1 to 64, got "0"/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--gate-policy', 'maybe'], /gate-policy.*maybe/],
+    [['start', '--from', '2024-11-01'], /required option '--to <date>' not specified/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['set-concurrency', 'some-id', 'many'], /--concurrency must be an integer/],
+    [['validate', '--phase', '9', '--from', '2024-11-01', '--to', '2024-11-02'], /unknown phase 9/],
+    [['seed-demo', '--preset', 'huge'], /--preset must be one of full, small, tiny, got "huge"/],
+    [['dedupe', '--table', 'nope', '--from', '2024-11-01', '--to', '2024-11-02'], /unknown processor table "nope"/],
+  ])('%j → exit 2, one line, nothing started', async (argv, message) => {
+    const r = await cli(argv, { BACKFILL_TASK_QUEUE: taskQueue, DUCKDB_PATH: path.join(tempDir('cli'), 'w.duckdb') });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.out).toBe('');
+  });
+
+  test('after all that bad input, nothing was started', async () => {
+    const started = [];
+    for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) started.push(wf.workflowId);
+    expect(started).toEqual([]);
+  });
+
+  test('a bad setting in the environment is a usage error naming it', async () => {
+    const r = await cli(['status', 'x'], { WAREHOUSE_MAX_IN_FLIGHT: 'lots' });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/invalid setting WAREHOUSE_MAX_IN_FLIGHT/);
+  });
+
+  test('an unreachable server is one clear line and exit 1', async () => {
+    const r = await cli(['status', 'x'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^backfill: cannot reach Temporal at 127\.0\.0\.1:1 \(set TEMPORAL_ADDRESS/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('an unknown backfill id is exit 1', async () => {
+    const r = await cli(['status', 'backfill-nope']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no backfill with id "backfill-nope"/);
+  });
+
+  test('the installed bin prints one line without a stack trace for bad input', async () => {
+    const bin = path.resolve(__dirname, '../../bin/backfill.js');
+    const result = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'start', '--from', 'yesterday', '--to', '2024-11-01'], { env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' } }, (error, stdout, stderr) =>
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('backfill: --from must be a date written YYYY-MM-DD, got "yesterday"');
+    expect(result.stdout).toBe('');
+  });
+});
+
+describe('backfill CLI: operating a backfill', () => {
+  let env: TestWorkflowEnvironment;
+  let warehouse: DuckDbWarehouse;
+  let worker: RunningWorker;
+  let envVars: Record<string, string>;
+
+  beforeAll(async () => {
+    env = await testEnv();
+    warehouse = await seededWarehouse('tiny');
+    // Slow dates a little, so pause has something in flight to wait for.
+    worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: Parameters<typeof acts.runProcessorForDate>[0]) {
+          await new Promise((r) => setTimeout(r, 150));
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    envVars = { BACKFILL_TASK_QUEUE: worker.config.taskQueue };
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await warehouse?.close();
+    await env?.teardown();
+  });
+
+  test('start, pause, status --json, resume, start --wait attaches and exits 0', async () => {
+    const args = ['--from', '2024-10-22', '--to', '2024-11-05', '--phases', '3', '--processors', 'player_game_summary,team_offense_game_summary', '--concurrency', '2'];
+    const started = await cli(['start', ...args, '--json'], envVars);
+    expect(started.code).toBe(0);
+    const { id, attached } = JSON.parse(started.out) as { id: string; attached: boolean };
+    expect(id).toMatch(/^backfill-2024-10-22-2024-11-05-p3-[0-9a-f]{8}$/);
+    expect(attached).toBe(false);
+
+    // The id a request maps to is printable without starting anything.
+    const printed = await cli(['id', ...args.slice(0, 8)]);
+    expect(printed.out.trim()).toBe(id);
+
+    await eventually(async () => {
+      const p = await env.client.workflow.getHandle(`${id}/player_game_summary`).query(processorProgressQuery).catch(() => undefined);
+      return p && p.done >= 2;
+    });
+    expect((await cli(['pause', id], envVars)).code).toBe(0);
+    const paused = await eventually(async () => {
+      const p = await env.client.workflow.getHandle(`${id}/player_game_summary`).query(processorProgressQuery);
+      return p.status === 'paused' && p.inFlight.length === 0 ? p : undefined;
+    });
+    expect(paused.done).toBeLessThan(paused.total);
+
+    const status = await cli(['status', id, '--json'], envVars);
+    expect(status.code).toBe(0);
+    const json = JSON.parse(status.out) as { id: string; status: string; paused: boolean; processors: Array<Record<string, unknown>> };
+    expect(json.id).toBe(id);
+    expect(json.status).toBe('RUNNING');
+    expect(json.paused).toBe(true);
+    expect(json.processors.map((p) => p.name).sort()).toEqual(['player_game_summary', 'team_offense_game_summary']);
+    for (const p of json.processors) {
+      for (const key of ['name', 'total', 'done', 'skipped', 'failed']) expect(p).toHaveProperty(key);
+    }
+
+    const human = await cli(['status', id], envVars);
+    expect(human.out).toMatch(/\(PAUSED\)/);
+    expect(human.out).toMatch(/player_game_summary\s+\[[#-]+\]/);
+
+    expect((await cli(['set-concurrency', id, '3'], envVars)).out).toMatch(/concurrency of .*: 2 → 3/);
+    expect((await cli(['resume', id], envVars)).code).toBe(0);
+
+    // Same request again, waiting: attaches to the running backfill and exits 0 when it completes.
+    const waited = await cli(['start', ...args, '--wait'], envVars);
+    expect(waited.code).toBe(0);
+    expect(waited.err).toMatch(/attached to the running backfill/);
+    expect(waited.out.split('\n')[0]).toBe(id);
+    expect(waited.out).toMatch(/COMPLETED/);
+
+    const done = JSON.parse((await cli(['status', id, '--json'], envVars)).out) as { status: string; processors: Array<{ done: number; failed: number }> };
+    expect(done.status).toBe('COMPLETED');
+    expect(done.processors.every((p) => p.done > 0 && p.failed === 0)).toBe(true);
+
+    const listed = await cli(['list'], envVars);
+    expect(listed.out).toContain(id);
+    // Operating on a closed backfill is refused clearly.
+    const late = await cli(['pause', id], envVars);
+    expect(late.code).toBe(1);
+    expect(late.err).toMatch(/is COMPLETED, not running/);
+  });
+
+  test('seed-demo, validate and dedupe work on a warehouse file', async () => {
+    const duckdb = path.join(tempDir('cli-wh'), 'w.duckdb');
+    const seeded = await cli(['seed-demo', '--preset', 'tiny', '--to', '2024-10-30'], { DUCKDB_PATH: duckdb });
+    expect(seeded.code).toBe(0);
+    const summary = JSON.parse(seeded.out) as { gameDates: number; rows: Record<string, number> };
+    expect(summary.gameDates).toBe(9);
+    expect(summary.rows.player_boxscores).toBeGreaterThan(0);
+
+    // Nothing processed yet: the Phase 3 gate fails, naming the missing dates.
+    const report = await cli(['validate', '--phase', '3', '--from', '2024-10-22', '--to', '2024-10-30', '--json'], { DUCKDB_PATH: duckdb });
+    expect(report.code).toBe(1);
+    const gate = JSON.parse(report.out) as { ok: boolean; tables: Array<{ expectedDates: number; missingDates: string[] }> };
+    expect(gate.ok).toBe(false);
+    expect(gate.tables).toHaveLength(5);
+    expect(gate.tables.every((t) => t.expectedDates === 9 && t.missingDates.length === 9)).toBe(true);
+    expect(report.err).toMatch(/phase 3 gate failed/);
+
+    const dedupe = await cli(['dedupe', '--table', 'nba_analytics.player_game_summary', '--from', '2024-10-22', '--to', '2024-10-30'], { DUCKDB_PATH: duckdb });
+    expect(dedupe.code).toBe(0);
+    expect(dedupe.out).toMatch(/removed 0 duplicate row\(s\)/);
+  });
+});
