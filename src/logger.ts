@@ -37,12 +37,19 @@ const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>
   ERROR: 'error',
 };
 
+/**
+ * SDK warnings that are expected in this design and would only alarm an operator: the slots worker
+ * has no activities by design, and a completion racing a task time-out is retried by the server.
+ */
+const BENIGN_WARNINGS = [/^No activities registered, not polling for activity tasks/, /^Task not found when completing/];
+
 /** Temporal's Logger on top of pino (pino takes the metadata object first). */
 export class PinoTemporalLogger implements Logger {
   constructor(private readonly pinoLogger: PinoLogger) {}
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     const { workflowId, activityType, workflowType, ...rest } = (meta ?? {}) as Record<string, unknown>;
-    this.pinoLogger[pinoLevel[level]]({ temporal: true, workflowId, workflowType, activityType, ...rest }, message);
+    const effective = level === 'WARN' && BENIGN_WARNINGS.some((re) => re.test(message)) ? 'DEBUG' : level;
+    this.pinoLogger[pinoLevel[effective]]({ temporal: true, workflowId, workflowType, activityType, ...rest }, message);
   }
   trace(message: string, meta?: LogMetadata): void {
     this.log('TRACE', message, meta);

@@ -50,7 +50,7 @@ export function formatGate(report: PhaseGateReport): string {
 export function formatStatus(s: BackfillStatus): string {
   const lines: string[] = [];
   const p = s.progress;
-  const stage = p ? describeStage(p.stage) : '';
+  const stage = p && !(p.stage.kind === 'completed' && s.status === 'COMPLETED') ? describeStage(p.stage) : '';
   lines.push(`${s.id}: ${s.status}${stage ? ` — ${stage}` : ''}${p?.paused ? ' (PAUSED)' : ''}`);
   if (p) {
     lines.push(`  range ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, ETA ${duration(p.etaSeconds)}`);
