@@ -61,6 +61,7 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
       options.slots ??
       new TemporalWarehouseSlots(options.client, config.slotsTaskQueue, warehouseKey(config), config.warehouseMaxInFlight),
     exportDir: config.exportDir,
+    gateThresholds: config.gateThresholds,
   });
   const source = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }

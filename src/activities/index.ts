@@ -21,6 +21,8 @@ export interface ActivityDeps {
   logger: PinoLogger;
   slots: WarehouseSlots;
   exportDir: string;
+  /** Field-coverage minimums overriding the processors' defaults ("table.column" → min). */
+  gateThresholds?: Record<string, number>;
   /** Heartbeat period while a statement runs; the workflow's heartbeat time-out is well above it. */
   heartbeatIntervalMs?: number;
 }
@@ -109,6 +111,7 @@ export function createActivities(deps: ActivityDeps) {
           bootstrapDays: input.bootstrapDays,
           failedDates: input.failedDates,
           exportedDates: (_def, dates) => listExportedDates(deps.exportDir, dates),
+          ...(deps.gateThresholds ? { thresholds: deps.gateThresholds } : {}),
         }),
       );
       deps.logger.info(

@@ -85,6 +85,7 @@ export function registerWarehouseCommands(program: Command, ctx: CliContext): vo
           to,
           bootstrapDays: config.bootstrapDays,
           exportedDates: (_def, dates) => listExportedDates(config.exportDir, dates),
+          thresholds: config.gateThresholds,
         });
       });
       ctx.io.out(`${opts.json ? JSON.stringify(report, null, 2) : formatGate(report)}\n`);

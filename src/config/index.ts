@@ -26,11 +26,32 @@ export const configSchema = z.object({
   defaultConcurrency: positiveInt.max(64).default(4),
   bootstrapDays: z.coerce.number().int().min(0).max(60).default(14),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * Field-coverage minimums overriding the processors' defaults, "table.column=min" comma-separated
+   * (e.g. "player_game_summary.usage_rate=0.85,player_game_summary.minutes_played=0.95").
+   */
+  gateThresholds: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const out: Record<string, number> = {};
+      for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const m = /^([a-z0-9_]+\.[a-z0-9_]+)=(0(\.\d+)?|1(\.0+)?)$/.exec(part);
+        if (!m?.[1] || !m[2]) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not table.column=min with min between 0 and 1` });
+          return z.NEVER;
+        }
+        out[m[1]] = Number(m[2]);
+      }
+      return out;
+    }),
   /** host:port for the worker's Prometheus endpoint; off when empty. */
   metricsAddress: z.string().default(''),
 });
 
 export type Config = z.infer<typeof configSchema>;
+/** Settings as given (strings or values), before parsing. */
+export type ConfigOverrides = Partial<z.input<typeof configSchema>>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -50,10 +71,14 @@ const envMap: Record<string, keyof Config> = {
   BOOTSTRAP_DAYS: 'bootstrapDays',
   LOG_LEVEL: 'logLevel',
   METRICS_ADDRESS: 'metricsAddress',
+  GATE_THRESHOLDS: 'gateThresholds',
 };
 
 /** Reads the environment (and overrides) into a Config, or throws ConfigError with one clear line. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: ConfigOverrides = {},
+): Config {
   const raw: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(envMap)) {
     const v = env[name];

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import type { BackfillActivities } from '../../src/activities';
 import type { WarehouseSlots } from '../../src/activities/warehouse-slots';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config, type ConfigOverrides } from '../../src/config';
 import { installTemporalRuntime } from '../../src/logger';
 import { seedDemoData } from '../../src/pipeline/demo';
 import { createBackfillWorker, ensureWarehouseTables, type BackfillWorker } from '../../src/worker';
@@ -44,7 +44,7 @@ export async function seededWarehouse(
   return warehouse;
 }
 
-export function testConfig(overrides: Partial<Config> = {}): Config {
+export function testConfig(overrides: ConfigOverrides = {}): Config {
   return loadConfig({}, {
     temporalAddress: testServerAddress(),
     taskQueue: uniqueTaskQueue('test'),
@@ -64,7 +64,7 @@ export async function startWorker(
   env: TestWorkflowEnvironment,
   warehouse: DuckDbWarehouse,
   options: {
-    config?: Partial<Config>;
+    config?: ConfigOverrides;
     wrap?: (a: BackfillActivities) => Record<string, (...args: never[]) => Promise<unknown>>;
     slots?: WarehouseSlots;
     /** False for a second worker in this process sharing another's slots task queue. */
