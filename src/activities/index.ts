@@ -68,7 +68,9 @@ export function createActivities(deps: ActivityDeps) {
     ctx.heartbeat({ stage: `${stage}: waiting for a warehouse slot` });
     const timer = setInterval(() => ctx.heartbeat({ stage }), heartbeatEvery);
     try {
-      const holder = `${ctx.info.workflowExecution?.workflowId ?? "standalone"}/${ctx.info.activityId}`;
+      // Stable across retries of this activity, unique across continue-as-new runs (activity ids restart).
+      const execution = ctx.info.workflowExecution;
+      const holder = `${execution?.workflowId ?? "standalone"}/${execution?.runId ?? ""}/${ctx.info.activityId}`;
       const release = await slots.acquire(holder, signal);
       try {
         ctx.heartbeat({ stage });

@@ -187,6 +187,27 @@ describe('backfill CLI: operating a backfill', () => {
     expect(late.err).toMatch(/is COMPLETED, not running/);
   });
 
+  test('cancel stops the backfill and its processors; dates already written stay written', async () => {
+    const args = ['--from', '2024-10-22', '--to', '2024-11-12', '--phases', '3', '--processors', 'upcoming_team_game_context', '--concurrency', '1'];
+    const { id } = JSON.parse((await cli(['start', ...args, '--json'], envVars)).out) as { id: string };
+    const child = env.client.workflow.getHandle(`${id}/upcoming_team_game_context`);
+    await eventually(async () => {
+      const p = await child.query(processorProgressQuery).catch(() => undefined);
+      return p && p.done >= 1;
+    });
+    const cancelled = await cli(['cancel', id], envVars);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.out).toMatch(/cancel requested for/);
+    await eventually(async () => (await env.client.workflow.getHandle(id).describe()).status.name === 'CANCELLED');
+    await eventually(async () => (await child.describe()).status.name === 'CANCELLED');
+    const [row] = await warehouse.query(
+      `SELECT count(DISTINCT game_date) AS n FROM nba_analytics.upcoming_team_game_context WHERE source_backfill_id = '${id}'`,
+    );
+    expect(Number(row?.n)).toBeGreaterThanOrEqual(1);
+    const status = JSON.parse((await cli(['status', id, '--json'], envVars)).out) as { status: string };
+    expect(status.status).toBe('CANCELLED');
+  });
+
   test('seed-demo, validate and dedupe work on a warehouse file', async () => {
     const duckdb = path.join(tempDir('cli-wh'), 'w.duckdb');
     const seeded = await cli(['seed-demo', '--preset', 'tiny', '--to', '2024-10-30'], { DUCKDB_PATH: duckdb });

@@ -13,8 +13,9 @@ import {
 } from '../../src/pipeline/phase3';
 import type { TableProcessorDef } from '../../src/pipeline/types';
 import { DuckDbWarehouse, duckdbDialect } from '../../src/warehouse/duckdb';
-import { type Dialect, type Row, WarehouseError } from '../../src/warehouse/types';
+import { type Row, WarehouseError } from '../../src/warehouse/types';
 import { DATES, G1, G3, G5, G6, loadPhase3Fixture, phase3Fixture } from './fixtures/phase3-fixture';
+import { DUCKDB_ONLY_SYNTAX, neutralDialect, renderedSql } from './fixtures/sql-helpers';
 
 const BACKFILL_ID = 'test-phase3';
 
@@ -117,39 +118,9 @@ describe('phase 3 definitions', () => {
   test('the SQL uses no DuckDB-only syntax outside the Dialect', () => {
     // A dialect with no DuckDB spelling at all (BigQuery's names where they are harmless): any
     // DuckDB-ism left in the rendered SQL was written by a processor, not by the Dialect.
-    const neutral: Dialect = {
-      name: 'bigquery',
-      table: (ref) => `\`proj.${ref.dataset}.${ref.table}\``,
-      param: (name) => `@${name}`,
-      dateParam: (name) => `CAST(@${name} AS DATE)`,
-      addDays: (date, days) => `ADD_DAYS_FN(${date}, ${days})`,
-      dateDiffDays: (later, earlier) => `DIFF_DAYS_FN(${later}, ${earlier})`,
-      safeDivide: (num, den) => `SAFE_DIVIDE(${num}, ${den})`,
-      columnType: (type) => type,
-      now: () => 'CURRENT_TIMESTAMP()',
-    };
     for (const p of phase3Processors) {
-      for (const sql of [p.select(neutral), p.requiredInput?.(neutral) ?? '']) {
-        for (const banned of [
-          '::',
-          '$',
-          'INTERVAL',
-          'DOUBLE',
-          'BIGINT',
-          'VARCHAR',
-          'BOOLEAN',
-          'QUALIFY',
-          'ILIKE',
-          'EXCLUDE',
-          'NULLS LAST',
-          'NULLS FIRST',
-          'TRY_CAST',
-          'date_part',
-          'date_trunc',
-          'strftime',
-          'list_',
-          '"',
-        ]) {
+      for (const sql of renderedSql(p, neutralDialect)) {
+        for (const banned of DUCKDB_ONLY_SYNTAX) {
           expect({ processor: p.name, banned, found: sql.includes(banned) }).toEqual({
             processor: p.name,
             banned,

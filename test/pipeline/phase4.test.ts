@@ -32,7 +32,7 @@ import {
   run,
   runAll,
   withoutTracking,
-} from './fixtures/phase45-helpers';
+} from './fixtures/sql-helpers';
 
 let warehouse: DuckDbWarehouse;
 

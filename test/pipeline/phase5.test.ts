@@ -27,7 +27,7 @@ import {
   rowsOf,
   run,
   runAll,
-} from './fixtures/phase45-helpers';
+} from './fixtures/sql-helpers';
 
 let warehouse: DuckDbWarehouse;
 

@@ -18,7 +18,7 @@ import {
 import { DuckDbWarehouse } from '../../src/warehouse/duckdb';
 import { WarehouseError } from '../../src/warehouse/types';
 import { DATE, DAY_BEFORE, GAME, loadPhase45Fixture } from './fixtures/phase45-fixture';
-import { BACKFILL_ID, runAll } from './fixtures/phase45-helpers';
+import { BACKFILL_ID, runAll } from './fixtures/sql-helpers';
 
 let warehouse: DuckDbWarehouse;
 let exportDir: string;

@@ -4,9 +4,10 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
 import { phase3Processors } from '../../src/pipeline/phase3';
+import { BACKFILL_PROCESSOR, BACKFILL_PROGRESS, BACKFILL_STATUS } from '../../src/shared/search-attributes';
 import type { BackfillRequest } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
-import { seededWarehouse, startWorker, testEnv } from '../helpers/harness';
+import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
 
 describe('backfillWorkflow, Phase 3', () => {
   let env: TestWorkflowEnvironment;
@@ -56,6 +57,24 @@ describe('backfillWorkflow, Phase 3', () => {
 
       const status = await getBackfillStatus(env.client, first.backfillId);
       expect(status.status).toBe('COMPLETED');
+
+      // What the Web UI shows: search attributes to filter by, a summary on every workflow.
+      const parent = await first.handle.describe();
+      expect(parent.typedSearchAttributes.get(BACKFILL_STATUS)).toBe('completed');
+      expect(parent.typedSearchAttributes.get(BACKFILL_PROGRESS)).toBe(100);
+      expect(await parent.staticSummary()).toBe('Backfill 2024-10-22 → 2024-11-12, phases 3');
+      const child = await env.client.workflow.getHandle(`${first.backfillId}/player_game_summary`).describe();
+      expect(await child.staticSummary()).toMatch(/^player_game_summary \(phase 3\) for backfill-2024-10-22-2024-11-12-p3: \d+ dates, 0 skipped$/);
+      expect(child.typedSearchAttributes.get(BACKFILL_PROCESSOR)).toBe('player_game_summary');
+      expect(child.typedSearchAttributes.get(BACKFILL_STATUS)).toBe('completed');
+      // Visibility is eventually consistent: wait for all six to be listed.
+      const expectedIds = [first.backfillId, ...phase3Processors.map((p) => `${first.backfillId}/${p.name}`)].sort();
+      const byId = await eventually(async () => {
+        const ids: string[] = [];
+        for await (const wf of env.client.workflow.list({ query: `BackfillId = '${first.backfillId}'` })) ids.push(wf.workflowId);
+        return ids.length >= expectedIds.length ? ids.sort() : undefined;
+      });
+      expect(byId).toEqual(expectedIds);
 
       // Re-running the completed backfill writes every date again and changes no row count.
       const rerun = await startBackfill(env.client, worker.config.taskQueue, request);
