@@ -166,6 +166,9 @@ describe('backfill CLI: operating a backfill', () => {
     expect(human.out).toMatch(/player_game_summary\s+\[[#-]+\]/);
 
     expect((await cli(['set-concurrency', id, '3'], envVars)).out).toMatch(/concurrency of .*: 2 → 3/);
+    // Forwarded to the running processors.
+    await eventually(async () => (await env.client.workflow.getHandle(`${id}/player_game_summary`).query(processorProgressQuery)).concurrency === 3);
+    expect((await cli(['set-concurrency', id, '65'], envVars)).err).toMatch(/from 1 to 64, got "65"/);
     expect((await cli(['resume', id], envVars)).code).toBe(0);
 
     // Same request again, waiting: attaches to the running backfill and exits 0 when it completes.

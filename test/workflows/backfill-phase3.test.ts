@@ -71,7 +71,9 @@ describe('backfillWorkflow, Phase 3', () => {
       const expectedIds = [first.backfillId, ...phase3Processors.map((p) => `${first.backfillId}/${p.name}`)].sort();
       const byId = await eventually(async () => {
         const ids: string[] = [];
-        for await (const wf of env.client.workflow.list({ query: `BackfillId = '${first.backfillId}'` })) ids.push(wf.workflowId);
+        // Other test files on this shared server may have run a backfill of the same range.
+        const query = `BackfillId = '${first.backfillId}' AND TaskQueue = '${worker.config.taskQueue}'`;
+        for await (const wf of env.client.workflow.list({ query })) ids.push(wf.workflowId);
         return ids.length >= expectedIds.length ? ids.sort() : undefined;
       });
       expect(byId).toEqual(expectedIds);

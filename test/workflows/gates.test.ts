@@ -3,11 +3,11 @@
  * pre-MERGE bug did) fail the gate; `wait` holds the pipeline for an operator, `remediate` repairs
  * it and goes on.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { BackfillActivities } from '../../src/activities';
 import { startBackfill } from '../../src/client/backfill-client';
-import { approveGateSignal, backfillProgressQuery, retryPhaseSignal } from '../../src/shared/messages';
+import { approveGateSignal, backfillProgressQuery, retryFailedSignal, retryPhaseSignal } from '../../src/shared/messages';
 import type { BackfillRequest, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
@@ -102,6 +102,37 @@ describe('phase gates', () => {
       // Only the bad date was re-run, in a child of its own.
       const retry = await env.client.workflow.getHandle(`${backfillId}/player_game_summary/retry-1`).result();
       expect(retry).toMatchObject({ done: 1 });
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('wait: a date that exhausted its retries fails the gate; retry-failed re-runs exactly it', async () => {
+    const failingDate = '2024-10-23';
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: RunDateInput) {
+          const firstRun = !Context.current().info.workflowExecution?.workflowId.includes('/retry-');
+          if (firstRun && input.date === failingDate) throw ApplicationFailure.nonRetryable('schema drift in the feed', 'SchemaError');
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, request('wait'));
+      const held = await eventually(async () => {
+        const p = await handle.query(backfillProgressQuery);
+        return p.stage.kind === 'gate_failed' ? p : undefined;
+      });
+      expect(held.gates[0]?.tables[0]?.failedDates).toEqual([{ date: failingDate, error: 'SchemaError: schema drift in the feed' }]);
+      expect(held.processors[0]?.failed).toBe(1);
+      await handle.signal(retryFailedSignal);
+      const result = await handle.result();
+      expect(result.gates.map((g) => g.ok)).toEqual([false, true]);
+      expect(result.processors[0]?.failed).toEqual({});
+      const retry = await env.client.workflow.getHandle(`${backfillId}/player_game_summary/retry-1`).result();
+      expect(retry).toMatchObject({ done: 1, total: 1 });
     } finally {
       await worker.stop();
     }
