@@ -7,7 +7,15 @@ import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@tempo
 import { ConfigError, loadConfig, type Config } from '../config';
 import { backfillIdFor, getBackfillStatus, startBackfill } from '../client/backfill-client';
 import { KNOWN_PHASES } from '../pipeline/registry';
-import { pauseSignal, resumeSignal, setConcurrencyUpdate, approveGateSignal, retryFailedSignal, retryPhaseSignal } from '../shared/messages';
+import {
+  approveGateSignal,
+  backfillProgressQuery,
+  pauseSignal,
+  resumeSignal,
+  retryFailedSignal,
+  retryPhaseSignal,
+  setConcurrencyUpdate,
+} from '../shared/messages';
 import type { BackfillResult } from '../shared/types';
 import { connectClient } from '../temporal';
 import { CliError, UsageError } from './errors';
@@ -193,9 +201,25 @@ export function createCli(ctx: CliContext): Command {
   };
   signalCommand('pause', 'stop starting new dates; dates in flight finish', (c, id) => c.workflow.getHandle(id).signal(pauseSignal), 'paused');
   signalCommand('resume', 'resume a paused backfill', (c, id) => c.workflow.getHandle(id).signal(resumeSignal), 'resumed');
-  signalCommand('approve-gate', 'accept a failed phase gate and go on to the next phase', (c, id) => c.workflow.getHandle(id).signal(approveGateSignal), 'approved the gate of');
-  signalCommand('retry-phase', 'after a failed gate: re-run the failed and missing dates of the phase, then validate again', (c, id) => c.workflow.getHandle(id).signal(retryPhaseSignal), 'retrying the phase of');
-  signalCommand('retry-failed', 'after a failed gate: re-run exactly the failed dates, then validate again', (c, id) => c.workflow.getHandle(id).signal(retryFailedSignal), 'retrying failed dates of');
+  /** Gate decisions mean something only while a gate has failed: say so instead of signalling into the void. */
+  const atFailedGate = async (c: Client, id: string): Promise<void> => {
+    const progress = await c.workflow.getHandle(id).query(backfillProgressQuery);
+    if (progress.stage.kind !== 'gate_failed') {
+      throw new CliError(`backfill ${id} is not waiting at a failed gate (stage: ${progress.stage.kind})`);
+    }
+  };
+  signalCommand('approve-gate', 'accept a failed phase gate and go on to the next phase', async (c, id) => {
+    await atFailedGate(c, id);
+    await c.workflow.getHandle(id).signal(approveGateSignal);
+  }, 'approved the gate of');
+  signalCommand('retry-phase', 'after a failed gate: re-run the failed, missing and duplicated dates of the phase, then validate again', async (c, id) => {
+    await atFailedGate(c, id);
+    await c.workflow.getHandle(id).signal(retryPhaseSignal);
+  }, 'retrying the phase of');
+  signalCommand('retry-failed', 'after a failed gate: re-run exactly the failed dates, then validate again', async (c, id) => {
+    await atFailedGate(c, id);
+    await c.workflow.getHandle(id).signal(retryFailedSignal);
+  }, 'retrying failed dates of');
   signalCommand('cancel', 'cancel a backfill and its processors (written dates stay written)', (c, id) => c.workflow.getHandle(id).cancel().then(() => undefined), 'cancel requested for');
 
   program

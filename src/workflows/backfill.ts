@@ -162,15 +162,13 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     },
     { validator: validateConcurrency },
   );
-  setHandler(approveGateSignal, () => {
-    if (stage.kind === 'gate_failed') gateDecision = 'approve';
-  });
-  setHandler(retryPhaseSignal, () => {
-    if (stage.kind === 'gate_failed') gateDecision = 'retry-phase';
-  });
-  setHandler(retryFailedSignal, () => {
-    if (stage.kind === 'gate_failed') gateDecision = 'retry-failed';
-  });
+  const decide = (decision: NonNullable<typeof gateDecision>) => (): void => {
+    if (stage.kind === 'gate_failed') gateDecision = decision;
+    else log.warn('gate decision ignored: no gate is waiting', { backfill: backfillId, decision, stage: stage.kind });
+  };
+  setHandler(approveGateSignal, decide('approve'));
+  setHandler(retryPhaseSignal, decide('retry-phase'));
+  setHandler(retryFailedSignal, decide('retry-failed'));
 
   upsertSearchAttributes([
     { key: BACKFILL_ID, value: backfillId },

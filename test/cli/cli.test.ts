@@ -169,6 +169,10 @@ describe('backfill CLI: operating a backfill', () => {
     // Forwarded to the running processors.
     await eventually(async () => (await env.client.workflow.getHandle(`${id}/player_game_summary`).query(processorProgressQuery)).concurrency === 3);
     expect((await cli(['set-concurrency', id, '65'], envVars)).err).toMatch(/from 1 to 64, got "65"/);
+    // Gate decisions are refused while no gate is waiting.
+    const early = await cli(['approve-gate', id], envVars);
+    expect(early.code).toBe(1);
+    expect(early.err).toMatch(/is not waiting at a failed gate \(stage: running\)/);
     expect((await cli(['resume', id], envVars)).code).toBe(0);
 
     // Same request again, waiting: attaches to the running backfill and exits 0 when it completes.
