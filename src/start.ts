@@ -89,6 +89,7 @@ async function main(): Promise<number> {
       say(`re-run it with: npx backfill start --from ${preset.from} --to ${preset.to} --phases ${phases.join(',')}`);
       worker.shutdown();
       await workerRun;
+      await client.connection.close();
       return 0;
     }
     const outcome = await startBackfill(client, config.taskQueue, request);
