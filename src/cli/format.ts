@@ -56,6 +56,8 @@ export function formatStatus(s: BackfillStatus): string {
     lines.push(`  range ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, ETA ${duration(p.etaSeconds)}`);
     for (const proc of p.processors) lines.push(processorLine(proc));
     for (const proc of p.processors) {
+      // Why coverage is below the game-date count, on screen: every skip has its reason.
+      for (const [reason, n] of Object.entries(proc.skipReasons)) lines.push(`    ${proc.processor} skipped ${n}: ${reason}`);
       for (const f of proc.failures.slice(0, 5)) lines.push(`    ${proc.processor} ${f.date} failed: ${f.error}`);
     }
     for (const g of p.gates) lines.push(formatGate(g));
