@@ -11,11 +11,12 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { backfillIdFor, getBackfillStatus, startBackfill } from './client/backfill-client';
 import { formatStatus, processorLine } from './cli/format';
-import { loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
 import { isTemporalReachable, locateTemporalCli, startDevServer } from './devserver';
 import { createLogger, installTemporalRuntime } from './logger';
 import { DEMO_PRESETS, seedDemoData, type DemoPresetName } from './pipeline/demo';
 import { rawSchedule } from './pipeline/raw';
+import { planPhases } from './pipeline/registry';
 import { createBackfillWorker, ensureWarehouseTables } from './worker';
 import { createWarehouse } from './warehouse';
 
@@ -51,7 +52,14 @@ async function ensureTemporal(config: Config, log: (s: string) => void): Promise
 }
 
 async function main(): Promise<number> {
-  const config = loadConfig();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`npm start: ${err.message}\n`);
+    return 2;
+  }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   installTemporalRuntime(logger);
   const presetName = (process.env.DEMO_PRESET ?? 'full') as DemoPresetName;
@@ -61,6 +69,12 @@ async function main(): Promise<number> {
     return 2;
   }
   const phases = (process.env.DEMO_PHASES ?? '3').split(',').map(Number);
+  try {
+    planPhases(phases);
+  } catch (err) {
+    process.stderr.write(`npm start: DEMO_PHASES: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   const say = (s: string): void => out(`» ${s}`);
 
   const temporal = await ensureTemporal(config, say);

@@ -4,6 +4,7 @@
  * nothing started when the input is bad.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runCli } from '../../src/cli';
@@ -85,6 +86,25 @@ describe('backfill CLI: bad input', () => {
     const r = await cli(['status', 'backfill-nope']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/no backfill with id "backfill-nope"/);
+  });
+
+  test.each([
+    [{ DEMO_PHASES: '3,9' }, 'npm start: DEMO_PHASES: unknown phase 9; known phases: 3, 4, 5, 6'],
+    [{ DEMO_PRESET: 'huge' }, 'npm start: DEMO_PRESET must be one of full, small, tiny'],
+    [{ WAREHOUSE_MAX_IN_FLIGHT: 'x' }, /^npm start: invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
+  ])('npm start with %j exits 2 with one line before starting anything', async (vars, message) => {
+    const start = path.resolve(__dirname, '../../dist/src/start.js');
+    const dataDir = tempDir('start-bad');
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [start], { env: { ...process.env, BACKFILL_DATA_DIR: dataDir, ...vars } }, (error, _stdout, stderr) =>
+        resolve({ code: error ? (error.code as number) : 0, stderr }),
+      );
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    // Nothing was started or created: no dev server data, no warehouse.
+    expect(fs.readdirSync(dataDir)).toEqual([]);
   });
 
   test('the installed bin prints one line without a stack trace for bad input', async () => {
