@@ -80,8 +80,6 @@ function describeStage(stage: NonNullable<BackfillStatus['progress']>['stage']):
       return `phase ${stage.phase} gate failed: waiting for approve-gate, retry-phase, retry-failed or cancel`;
     case 'remediating':
       return `remediating phase ${stage.phase}`;
-    case 'failed':
-      return `failed: ${stage.reason}`;
     default:
       return stage.kind;
   }

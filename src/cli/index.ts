@@ -16,7 +16,6 @@ import {
   retryPhaseSignal,
   setConcurrencyUpdate,
 } from '../shared/messages';
-import type { BackfillResult } from '../shared/types';
 import { connectClient } from '../temporal';
 import { CliError, UsageError } from './errors';
 import { formatStatus, statusJson } from './format';
@@ -136,16 +135,14 @@ export function createCli(ctx: CliContext): Command {
       else line(ctx, outcome.backfillId);
       if (!opts.json) ctx.io.err(outcome.attached ? `attached to the running backfill ${outcome.backfillId}\n` : `started ${outcome.backfillId}\n`);
       if (opts.wait) {
-        let result: BackfillResult;
         try {
-          result = (await outcome.handle.result());
+          await outcome.handle.result();
         } catch (err) {
           throw new CliError(`backfill ${outcome.backfillId} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
         const status = await getBackfillStatus(client, outcome.backfillId);
         if (opts.json) line(ctx, JSON.stringify(statusJson(status)));
         else line(ctx, formatStatus(status));
-        if (result.status !== 'completed') throw new CliError(`backfill ${outcome.backfillId} ${result.status}: ${result.reason ?? ''}`);
       }
     });
 

@@ -6,6 +6,7 @@
 import type { QueryOptions, Warehouse } from '../warehouse/types';
 import { WarehouseError } from '../warehouse/types';
 import { rawSchedule } from './raw';
+import { requireAll } from './sql';
 import { type TableProcessorDef, withTrackingColumns } from './types';
 
 export interface ProcessorRunResult {
@@ -28,11 +29,7 @@ export async function runTableProcessor(
   if (def.requiredInput) {
     const [inputRow] = await warehouse.query(def.requiredInput(d), { date }, opts);
     if (Number(inputRow?.n ?? 0) === 0) {
-      const [games] = await warehouse.query(
-        `SELECT count(*) AS n FROM ${d.table(rawSchedule)} WHERE game_date = ${d.dateParam('date')}`,
-        { date },
-        opts,
-      );
+      const [games] = await warehouse.query(requireAll(d, [{ ref: rawSchedule }]), { date }, opts);
       if (Number(games?.n ?? 0) > 0) {
         throw new WarehouseError(
           `missing input for ${def.name} on ${date}: the schedule has ${String(games?.n)} game(s) but ${def.inputs

@@ -176,8 +176,7 @@ export type BackfillStage =
   | { kind: 'validating'; phase: number }
   | { kind: 'gate_failed'; phase: number }
   | { kind: 'remediating'; phase: number }
-  | { kind: 'completed' }
-  | { kind: 'failed'; reason: string };
+  | { kind: 'completed' };
 
 export interface BackfillProgress {
   backfillId: string;
@@ -195,8 +194,8 @@ export interface BackfillProgress {
 
 export interface BackfillResult {
   backfillId: string;
-  status: 'completed' | 'failed';
-  reason?: string;
+  /** A backfill that fails ends as a failed workflow (its result() throws), never as a result. */
+  status: 'completed';
   processors: ProcessorResult[];
   gates: PhaseGateReport[];
 }

@@ -115,9 +115,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
         ? `Phase ${stage.phase}, group ${stage.group}${paused ? ' — PAUSED' : ''}`
         : stage.kind === 'gate_failed'
           ? `Phase ${stage.phase} gate FAILED — waiting for approve-gate / retry-phase / cancel`
-          : stage.kind === 'failed'
-            ? `Failed: ${stage.reason}`
-            : stage.kind.replace('_', ' ');
+          : stage.kind.replace('_', ' ');
     setCurrentDetails(`**${backfillId}** ${input.from} → ${input.to}: ${head}\n\n${lines.join('\n')}`);
   };
 

@@ -4,8 +4,9 @@
  */
 import type { Dialect } from '../../warehouse/types';
 import { rawPlayerBoxscores, rawPropLines, rawSchedule, rawTeamBoxscores } from '../raw';
+import { requireAll } from '../sql';
 import type { TableProcessorDef } from '../types';
-import { ANALYTICS_DATASET, consensusLinesCte, efgPctExpr, projection, tsPctExpr } from './sql';
+import { ANALYTICS_DATASET, consensusLinesCte, efgPctExpr, onDateCte, projection, tsPctExpr } from './sql';
 
 const columns = [
   { name: 'game_id', type: 'STRING' },
@@ -46,7 +47,6 @@ const columns = [
 ] as const;
 
 function select(d: Dialect): string {
-  const date = d.dateParam('date');
   // Usage rate: the share of team possessions a player used while on the floor,
   //   100 · (FGA + 0.44·FTA + TOV) · (team minutes / 5) / (minutes · (team FGA + 0.44·team FTA + team TOV)).
   // Historical feeds lack player turnovers or minutes for ~14% of rows; those rows get NULL rather
@@ -65,17 +65,9 @@ function select(d: Dialect): string {
       ELSE 'PUSH'
     END`;
   return `WITH
-pb AS (
-  SELECT * FROM ${d.table(rawPlayerBoxscores)} WHERE game_date = ${date}
-),
-tb AS (
-  SELECT game_id, team_abbr, minutes, fga, fta, turnovers
-  FROM ${d.table(rawTeamBoxscores)} WHERE game_date = ${date}
-),
-sch AS (
-  SELECT game_id, season_type, home_team_abbr
-  FROM ${d.table(rawSchedule)} WHERE game_date = ${date}
-),
+${onDateCte(d, 'pb', rawPlayerBoxscores)},
+${onDateCte(d, 'tb', rawTeamBoxscores, 'game_id, team_abbr, minutes, fga, fta, turnovers')},
+${onDateCte(d, 'sch', rawSchedule, 'game_id, season_type, home_team_abbr')},
 ${consensusLinesCte(d, 'cl')}
 SELECT
   ${projection(d, columns, {
@@ -134,8 +126,7 @@ export const playerGameSummary: TableProcessorDef = {
   dateColumn: 'game_date',
   inputs: [rawPlayerBoxscores, rawTeamBoxscores, rawSchedule, rawPropLines],
   select,
-  requiredInput: (d) =>
-    `SELECT count(*) AS n FROM ${d.table(rawPlayerBoxscores)} WHERE game_date = ${d.dateParam('date')}`,
+  requiredInput: (d) => requireAll(d, [{ ref: rawPlayerBoxscores }]),
   fieldCoverage: [
     { column: 'points', min: 1.0 },
     { column: 'minutes_played', min: 0.95, note: 'raw minutes are missing for ~3.7% of historical rows (feed gaps)' },

@@ -4,7 +4,7 @@
  * CASE / CAST / aggregates / joins. Shooting formulas live here once, so the player and team
  * tables can never disagree on what "true shooting" means.
  */
-import type { ColumnDef, Dialect } from '../../warehouse/types';
+import type { ColumnDef, Dialect, TableRef } from '../../warehouse/types';
 import { rawPropLines } from '../raw';
 
 export const ANALYTICS_DATASET = 'nba_analytics';
@@ -71,5 +71,12 @@ export function consensusLinesCte(d: Dialect, name = 'consensus_lines'): string 
   FROM ${d.table(rawPropLines)}
   WHERE game_date = ${d.dateParam('date')} AND points_line IS NOT NULL
   GROUP BY game_id, player_lookup
+)`;
+}
+
+/** `name AS (SELECT columns FROM table WHERE game_date = date)`: a raw input narrowed to the date. */
+export function onDateCte(d: Dialect, name: string, ref: TableRef, columns = '*'): string {
+  return `${name} AS (
+  SELECT ${columns} FROM ${d.table(ref)} WHERE game_date = ${d.dateParam('date')}
 )`;
 }

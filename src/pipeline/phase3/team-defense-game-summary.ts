@@ -9,8 +9,9 @@
  */
 import type { Dialect } from '../../warehouse/types';
 import { rawSchedule, rawTeamBoxscores } from '../raw';
+import { requireAll } from '../sql';
 import type { TableProcessorDef } from '../types';
-import { ANALYTICS_DATASET, possessionsExpr, projection } from './sql';
+import { ANALYTICS_DATASET, onDateCte, possessionsExpr, projection } from './sql';
 
 const columns = [
   { name: 'game_id', type: 'STRING' },
@@ -44,15 +45,10 @@ const columns = [
 ] as const;
 
 function select(d: Dialect): string {
-  const date = d.dateParam('date');
   const opponentPossessions = possessionsExpr('opp');
   return `WITH
-tb AS (
-  SELECT * FROM ${d.table(rawTeamBoxscores)} WHERE game_date = ${date}
-),
-sch AS (
-  SELECT game_id, season_type FROM ${d.table(rawSchedule)} WHERE game_date = ${date}
-)
+${onDateCte(d, 'tb', rawTeamBoxscores)},
+${onDateCte(d, 'sch', rawSchedule, 'game_id, season_type')}
 SELECT
   ${projection(d, columns, {
     game_id: 'defense.game_id',
@@ -102,7 +98,6 @@ export const teamDefenseGameSummary: TableProcessorDef = {
   dateColumn: 'game_date',
   inputs: [rawTeamBoxscores, rawSchedule],
   select,
-  requiredInput: (d) =>
-    `SELECT count(*) AS n FROM ${d.table(rawTeamBoxscores)} WHERE game_date = ${d.dateParam('date')}`,
+  requiredInput: (d) => requireAll(d, [{ ref: rawTeamBoxscores }]),
   fieldCoverage: [{ column: 'points_allowed', min: 1.0 }],
 };

@@ -4,8 +4,9 @@
  */
 import type { Dialect } from '../../warehouse/types';
 import { rawSchedule, rawTeamBoxscores } from '../raw';
+import { requireAll } from '../sql';
 import type { TableProcessorDef } from '../types';
-import { ANALYTICS_DATASET, efgPctExpr, possessionsExpr, projection, tsPctExpr } from './sql';
+import { ANALYTICS_DATASET, efgPctExpr, onDateCte, possessionsExpr, projection, tsPctExpr } from './sql';
 
 const columns = [
   { name: 'game_id', type: 'STRING' },
@@ -49,15 +50,10 @@ const columns = [
 ] as const;
 
 function select(d: Dialect): string {
-  const date = d.dateParam('date');
   const possessions = possessionsExpr('tb');
   return `WITH
-tb AS (
-  SELECT * FROM ${d.table(rawTeamBoxscores)} WHERE game_date = ${date}
-),
-sch AS (
-  SELECT game_id, season_type FROM ${d.table(rawSchedule)} WHERE game_date = ${date}
-)
+${onDateCte(d, 'tb', rawTeamBoxscores)},
+${onDateCte(d, 'sch', rawSchedule, 'game_id, season_type')}
 SELECT
   ${projection(d, columns, {
     game_id: 'tb.game_id',
@@ -119,7 +115,6 @@ export const teamOffenseGameSummary: TableProcessorDef = {
   dateColumn: 'game_date',
   inputs: [rawTeamBoxscores, rawSchedule],
   select,
-  requiredInput: (d) =>
-    `SELECT count(*) AS n FROM ${d.table(rawTeamBoxscores)} WHERE game_date = ${d.dateParam('date')}`,
+  requiredInput: (d) => requireAll(d, [{ ref: rawTeamBoxscores }]),
   fieldCoverage: [{ column: 'points', min: 1.0 }],
 };

@@ -5,6 +5,7 @@
  */
 import type { Dialect } from '../../warehouse/types';
 import { rawSchedule, rawTeamBoxscores } from '../raw';
+import { requireAll } from '../sql';
 import type { TableProcessorDef } from '../types';
 import { ANALYTICS_DATASET, projection } from './sql';
 import { backToBackExpr, teamContextCtes } from './team-context';
@@ -70,6 +71,5 @@ export const upcomingTeamGameContext: TableProcessorDef = {
   dateColumn: 'game_date',
   inputs: [rawSchedule, rawTeamBoxscores],
   select,
-  requiredInput: (d) =>
-    `SELECT count(*) AS n FROM ${d.table(rawSchedule)} WHERE game_date = ${d.dateParam('date')}`,
+  requiredInput: (d) => requireAll(d, [{ ref: rawSchedule }]),
 };

@@ -19,7 +19,8 @@ import type { TableProcessorDef } from '../types';
 import { playerCompositeFactors } from './player-composite-factors';
 import { playerDailyCache } from './player-daily-cache';
 import { playerShotZoneAnalysis } from './player-shot-zone-analysis';
-import { notNullCount, PRECOMPUTE_DATASET, requireAll } from './sql';
+import { notNullCount, PRECOMPUTE_DATASET } from './sql';
+import { requireAll } from '../sql';
 import { teamDefenseZoneAnalysis } from './team-defense-zone-analysis';
 
 /** The feature columns, in table order, with their source expression. */

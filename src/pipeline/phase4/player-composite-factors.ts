@@ -26,16 +26,8 @@ import { playerGameSummary, teamOffenseGameSummary, upcomingPlayerGameContext } 
 import { projection } from '../phase3/sql';
 import type { TableProcessorDef } from '../types';
 import { playerShotZoneAnalysis } from './player-shot-zone-analysis';
-import {
-  COMPOSITE_CLAMP_POINTS,
-  notNullCount,
-  PACE_WINDOW_GAMES,
-  PRECOMPUTE_DATASET,
-  priorSeasonRows,
-  requireAll,
-  USAGE_LONG_WINDOW,
-  USAGE_SHORT_WINDOW,
-} from './sql';
+import { COMPOSITE_CLAMP_POINTS, notNullCount, PACE_WINDOW_GAMES, PRECOMPUTE_DATASET, priorSeasonRows, USAGE_LONG_WINDOW, USAGE_SHORT_WINDOW } from './sql';
+import { requireAll } from '../sql';
 import { teamDefenseZoneAnalysis } from './team-defense-zone-analysis';
 
 const columns = [

@@ -11,7 +11,8 @@ import type { Dialect } from '../../warehouse/types';
 import { playerGameSummary, upcomingPlayerGameContext } from '../phase3';
 import { projection } from '../phase3/sql';
 import type { TableProcessorDef } from '../types';
-import { PRECOMPUTE_DATASET, priorSeasonRows, requireAll } from './sql';
+import { PRECOMPUTE_DATASET, priorSeasonRows } from './sql';
+import { requireAll } from '../sql';
 
 const columns = [
   { name: 'cache_date', type: 'DATE' },

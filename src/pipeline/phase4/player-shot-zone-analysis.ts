@@ -12,7 +12,8 @@ import type { Dialect } from '../../warehouse/types';
 import { playerGameSummary, upcomingPlayerGameContext } from '../phase3';
 import { projection } from '../phase3/sql';
 import type { TableProcessorDef } from '../types';
-import { PRECOMPUTE_DATASET, priorSeasonRows, PSZA_WINDOW_GAMES, requireAll } from './sql';
+import { PRECOMPUTE_DATASET, priorSeasonRows, PSZA_WINDOW_GAMES } from './sql';
+import { requireAll } from '../sql';
 
 const columns = [
   { name: 'analysis_date', type: 'DATE' },

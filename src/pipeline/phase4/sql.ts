@@ -10,7 +10,7 @@
  * Every history scan is also bounded by SEASON_LOOKBACK_DAYS so BigQuery prunes date partitions;
  * the season filter is the real bound.
  */
-import type { Dialect, TableRef } from '../../warehouse/types';
+import type { Dialect } from '../../warehouse/types';
 import { SEASON_LOOKBACK_DAYS } from '../phase3/sql';
 
 export const PRECOMPUTE_DATASET = 'nba_precompute';
@@ -37,21 +37,6 @@ export function priorSeasonRows(d: Dialect, seasonsCte: string, alias?: string):
   const date = d.dateParam('date');
   return `${p}game_date < ${date} AND ${p}game_date >= ${d.addDays(date, -SEASON_LOOKBACK_DAYS)}
     AND ${p}season IN (SELECT season FROM ${seasonsCte})`;
-}
-
-/** `(SELECT count(*) FROM table WHERE dateColumn = date)`: a scalar subquery for requiredInput. */
-export function rowsOnDate(d: Dialect, ref: TableRef, dateColumn: string): string {
-  return `(SELECT count(*) FROM ${d.table(ref)} WHERE ${dateColumn} = ${d.dateParam('date')})`;
-}
-
-/**
- * requiredInput over several inputs: n is the smallest of their row counts on the date, so any one
- * of them being empty makes the date's input missing. (LEAST over non-NULL counts behaves the same
- * on DuckDB and BigQuery; they differ only on NULL arguments.)
- */
-export function requireAll(d: Dialect, inputs: ReadonlyArray<{ ref: TableRef; dateColumn: string }>): string {
-  const counts = inputs.map((i) => rowsOnDate(d, i.ref, i.dateColumn));
-  return `SELECT ${counts.length === 1 ? counts[0] : `LEAST(${counts.join(', ')})`} AS n`;
 }
 
 /** Number of the expressions that are not NULL (an INT64 expression). */

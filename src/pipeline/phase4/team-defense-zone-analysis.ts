@@ -18,7 +18,8 @@ import { teamDefenseGameSummary, upcomingTeamGameContext } from '../phase3';
 import { projection } from '../phase3/sql';
 import { rawSchedule } from '../raw';
 import type { SkipRule, TableProcessorDef } from '../types';
-import { PRECOMPUTE_DATASET, priorSeasonRows, requireAll, TDZA_MIN_PRIOR_GAMES, TDZA_WINDOW_GAMES } from './sql';
+import { PRECOMPUTE_DATASET, priorSeasonRows, TDZA_MIN_PRIOR_GAMES, TDZA_WINDOW_GAMES } from './sql';
+import { requireAll } from '../sql';
 
 const columns = [
   { name: 'analysis_date', type: 'DATE' },

@@ -19,7 +19,7 @@
 import type { Dialect } from '../../warehouse/types';
 import { mlFeatureStoreV2 } from '../phase4';
 import { projection } from '../phase3/sql';
-import { requireAll } from '../phase4/sql';
+import { requireAll } from '../sql';
 import type { TableProcessorDef } from '../types';
 
 export const PREDICTIONS_DATASET = 'nba_predictions';

@@ -14,7 +14,7 @@
 import type { Dialect } from '../../warehouse/types';
 import { playerGameSummary } from '../phase3';
 import { projection } from '../phase3/sql';
-import { requireAll } from '../phase4/sql';
+import { requireAll } from '../sql';
 import type { TableProcessorDef } from '../types';
 import { playerPropPredictions, PREDICTIONS_DATASET } from './player-prop-predictions';
 
