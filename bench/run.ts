@@ -23,7 +23,8 @@ import { listGameDates } from '../src/pipeline/dates';
 import { runTableProcessor } from '../src/pipeline/engine';
 import { phase3Processors } from '../src/pipeline/phase3';
 import { DuckDbWarehouse } from '../src/warehouse';
-import { createBackfillWorker, ensureWarehouseTables } from '../src/worker';
+import { ensureWarehouseTables } from '../src/pipeline/tables';
+import { createBackfillWorker } from '../src/worker';
 
 interface Figure {
   name: string;

@@ -17,7 +17,8 @@ import { createLogger, installTemporalRuntime } from './logger';
 import { DEMO_PRESETS, seedDemoData, type DemoPresetName } from './pipeline/demo';
 import { rawSchedule } from './pipeline/raw';
 import { planPhases } from './pipeline/registry';
-import { createBackfillWorker, ensureWarehouseTables } from './worker';
+import { ensureWarehouseTables } from './pipeline/tables';
+import { createBackfillWorker } from './worker';
 import { createWarehouse } from './warehouse';
 
 const out = (s: string): void => {
@@ -78,7 +79,7 @@ async function main(): Promise<number> {
   const say = (s: string): void => out(`» ${s}`);
 
   const temporal = await ensureTemporal(config, say);
-  const warehouse = createWarehouse({ kind: config.warehouse, duckdbPath: config.duckdbPath });
+  const warehouse = createWarehouse(config);
   const connection = await NativeConnection.connect({ address: temporal.address });
   let detached = false;
   try {

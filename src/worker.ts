@@ -2,19 +2,17 @@
  * The worker: config → warehouse → activities → Worker. Run it as `backfill worker` (or
  * `node dist/src/worker.js`); as many as you like on the same task queue.
  */
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type BackfillActivities } from './activities';
 import { TemporalWarehouseSlots } from './activities/temporal-slots';
 import type { WarehouseSlots } from './activities/warehouse-slots';
 import { loadConfig, warehouseKey, type Config } from './config';
+import { createExportSink } from './exports';
 import { createLogger, installTemporalRuntime, type PinoLogger } from './logger';
-import { ensureProcessorTable } from './pipeline/engine';
-import { RAW_TABLES } from './pipeline/raw';
-import { tableProcessors } from './pipeline/registry';
+import { ensureWarehouseTables } from './pipeline/tables';
 import { ensureSearchAttributes } from './temporal';
-import { createWarehouse, type Warehouse } from './warehouse';
+import { createWarehouse, describeWarehouse, type Warehouse } from './warehouse';
 
 export interface BackfillWorkerOptions {
   config: Config;
@@ -44,12 +42,6 @@ export interface BackfillWorker {
   getState(): ReturnType<Worker['getState']>;
 }
 
-/** Creates every table the processors read or write, empty, so no query fails on a missing table. */
-export async function ensureWarehouseTables(warehouse: Warehouse): Promise<void> {
-  for (const spec of RAW_TABLES) await warehouse.ensureTable(spec);
-  for (const def of tableProcessors()) await ensureProcessorTable(warehouse, def);
-}
-
 export async function createBackfillWorker(options: BackfillWorkerOptions): Promise<BackfillWorker> {
   const { config, logger, connection, warehouse } = options;
   await ensureSearchAttributes(connection, config.temporalNamespace, logger);
@@ -60,7 +52,7 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
     slots:
       options.slots ??
       new TemporalWarehouseSlots(options.client, config.slotsTaskQueue, warehouseKey(config), config.warehouseMaxInFlight),
-    exportDir: config.exportDir,
+    exportSink: createExportSink({ exportDir: config.exportDir, gcsApiEndpoint: config.gcsApiEndpoint }),
     gateThresholds: config.gateThresholds,
   });
   const source = options.workflowBundle
@@ -104,7 +96,7 @@ export async function runWorker(config: Config = loadConfig(), logger: PinoLogge
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
-  const warehouse = createWarehouse({ kind: config.warehouse, duckdbPath: config.duckdbPath });
+  const warehouse = createWarehouse(config);
   try {
     const worker = await createBackfillWorker({ config, logger, connection, client, warehouse });
     logger.info(
@@ -112,8 +104,7 @@ export async function runWorker(config: Config = loadConfig(), logger: PinoLogge
         address: config.temporalAddress,
         namespace: config.temporalNamespace,
         taskQueue: config.taskQueue,
-        warehouse: config.warehouse,
-        duckdbPath: config.warehouse === 'duckdb' ? path.resolve(config.duckdbPath) : undefined,
+        ...describeWarehouse(config),
         warehouseMaxInFlight: config.warehouseMaxInFlight,
       },
       'worker started',

@@ -1,10 +1,11 @@
 /**
- * Activities: everything that touches the warehouse or the file system. Built by a factory so the
+ * Activities: everything that touches the warehouse or the export sink. Built by a factory so the
  * worker (and tests) choose the warehouse, logger and slot cap; the workflow is typed against
  * ReturnType<typeof createActivities>.
  */
 import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import type { Logger as PinoLogger } from 'pino';
+import type { ExportSink } from '../exports';
 import { planProcessorDates } from '../pipeline/dates';
 import { runTableProcessor } from '../pipeline/engine';
 import { exportDate, listExportedDates } from '../pipeline/phase6';
@@ -20,7 +21,8 @@ export interface ActivityDeps {
   warehouse: Warehouse;
   logger: PinoLogger;
   slots: WarehouseSlots;
-  exportDir: string;
+  /** Where Phase 6 writes and where the gate looks: the same place for every worker host. */
+  exportSink: ExportSink;
   /** Field-coverage minimums overriding the processors' defaults ("table.column" → min). */
   gateThresholds?: Record<string, number>;
   /** Heartbeat period while a statement runs; the workflow's heartbeat time-out is well above it. */
@@ -42,6 +44,9 @@ export function toActivityFailure(err: unknown): Error {
         return new CancelledFailure(err.message);
       case 'transient':
         return ApplicationFailure.retryable(err.message, TRANSIENT_ERROR_TYPE);
+      case 'refused':
+        // Access, billing, the byte cap or a long-term quota: the operator must act; retries only burn attempts.
+        return ApplicationFailure.nonRetryable(err.message, 'WarehouseRefusedError');
     }
   }
   const message = err instanceof Error ? err.message : String(err);
@@ -112,7 +117,7 @@ export function createActivities(deps: ActivityDeps) {
           to: input.to,
           bootstrapDays: input.bootstrapDays,
           failedDates: input.failedDates,
-          exportedDates: (_def, dates) => listExportedDates(deps.exportDir, dates),
+          exportedDates: (_def, dates) => listExportedDates(deps.exportSink, dates),
           ...(deps.gateThresholds ? { thresholds: deps.gateThresholds } : {}),
         }),
       );
@@ -171,7 +176,7 @@ export function createActivities(deps: ActivityDeps) {
       const result = await withSlotAndHeartbeat('write', async (signal) => {
         const opts = { signal, labels: { backfill: input.backfillId, processor: input.processor, date: input.date } };
         if (def.kind === 'export') {
-          const exported = await exportDate(warehouse, input.date, deps.exportDir, { backfillId: input.backfillId }, opts);
+          const exported = await exportDate(warehouse, input.date, deps.exportSink, { backfillId: input.backfillId }, opts);
           return { rowsWritten: exported.predictions };
         }
         return runTableProcessor(warehouse, def, input.date, { backfillId: input.backfillId }, opts);

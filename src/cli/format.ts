@@ -1,5 +1,6 @@
 /** Human-readable rendering of status and gate reports (the JSON forms are the raw objects). */
 import type { BackfillStatus } from '../client/backfill-client';
+import type { BackfillPlan } from '../pipeline/plan';
 import type { PhaseGateReport, ProcessorProgress } from '../shared/types';
 
 export function bar(fraction: number, width = 24): string {
@@ -122,4 +123,45 @@ export function statusJson(s: BackfillStatus): unknown {
     gates: s.progress?.gates ?? s.result?.gates ?? [],
     ...(s.note ? { note: s.note } : {}),
   };
+}
+
+/** Bytes in binary units (BigQuery bills by TiB). */
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? String(Math.round(v)) : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+export function formatPlan(id: string, plan: BackfillPlan): string {
+  const lines = [`Plan for ${id} (${plan.from} → ${plan.to}) — dry run: nothing started, no table written`];
+  for (const phase of plan.phases) {
+    lines.push(`phase ${phase.phase}`);
+    for (const [gi, group] of phase.groups.entries()) {
+      if (phase.groups.length > 1) lines.push(`  group ${gi + 1}${group.length > 1 ? ' (concurrently)' : ''}`);
+      for (const p of group) {
+        const range = p.firstDate ? ` ${p.firstDate} → ${p.lastDate}` : '';
+        lines.push(
+          `    ${p.processor.padEnd(30)} → ${p.target.padEnd(44)} run ${String(p.datesToRun).padStart(4)}  skip ${String(p.skipped).padStart(4)}` +
+            `  expected coverage ${p.expectedCoverage.expected}/${p.expectedCoverage.of}${range}`,
+        );
+        for (const [reason, n] of Object.entries(p.skipReasons)) lines.push(`        skipped ${n}: ${reason}`);
+        if (p.bytes) {
+          lines.push(
+            `        scans ~${bytes(p.bytes.bytesPerDate)}/date × ${p.datesToRun} = ${bytes(p.bytes.totalBytes)} ($${p.bytes.costUsd.toFixed(2)}), ` +
+              `priced on ${p.bytes.sampledDates.join(', ')}`,
+          );
+        }
+      }
+    }
+  }
+  lines.push(`total: ${plan.totals.dateTasks} processor-dates to run, ${plan.totals.skipped} skipped`);
+  const b = plan.totals.bytes;
+  if (b) lines.push(`estimated scan: ${bytes(b.totalBytes)}, $${b.costUsd.toFixed(2)} on demand at $${b.pricePerTib}/TiB`);
+  for (const note of plan.notes) lines.push(`note: ${note}`);
+  return lines.join('\n');
 }

@@ -113,8 +113,9 @@ export function createCli(ctx: CliContext): Command {
     .option('--concurrency <n>', 'dates in flight per processor')
     .addOption(new Option('--gate-policy <policy>', 'on a failed gate: wait for an operator, or remediate').choices(['wait', 'remediate']).default('wait'))
     .option('--wait', 'wait for the backfill to finish; exit 0 when it completed, 1 when it failed')
+    .option('--dry-run', 'print the plan (dates to run and skipped, expected coverage, BigQuery bytes) without starting anything')
     .option('--json', 'print JSON')
-    .action(async (opts: { from: string; to: string; phases: string; processors?: string; concurrency?: string; gatePolicy?: string; wait?: boolean; json?: boolean }) => {
+    .action(async (opts: { from: string; to: string; phases: string; processors?: string; concurrency?: string; gatePolicy?: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
       const config = ctx.config();
       const { from, to } = parseRange(opts.from, opts.to);
       const phases = parsePhases(opts.phases, KNOWN_PHASES);
@@ -127,6 +128,11 @@ export function createCli(ctx: CliContext): Command {
         planPhases(phases, processors);
       } catch (err) {
         throw new UsageError(err instanceof Error ? err.message : String(err));
+      }
+      if (opts.dryRun) {
+        const { dryRunPlan } = await import('./warehouse-commands');
+        await dryRunPlan(ctx, { from, to, phases, ...(processors ? { processors } : {}), json: opts.json === true });
+        return;
       }
       const client = await ctx.client();
       const request = { from, to, phases, concurrency, gatePolicy, bootstrapDays: config.bootstrapDays, ...(processors ? { processors } : {}) };

@@ -3,20 +3,22 @@
  * without running anything, and remove duplicate keys.
  */
 import type { Command } from 'commander';
+import { createExportSink, ExportLocationError, type ExportSink } from '../exports';
 import { listExportedDates } from '../pipeline/phase6';
 import { getProcessor, planPhases } from '../pipeline/registry';
 import { validatePhase } from '../pipeline/validation';
 import { withTrackingColumns } from '../pipeline/types';
 import { createWarehouse, WarehouseError, type Warehouse } from '../warehouse';
-import { ensureWarehouseTables } from '../worker';
+import { ensureWarehouseTables } from '../pipeline/tables';
 import { CliError, UsageError } from './errors';
-import { formatGate } from './format';
+import { backfillIdFor } from '../client/backfill-client';
+import { formatGate, formatPlan } from './format';
 import type { CliContext } from './index';
 import { parseDate, parseRange } from './parse';
 
 async function withWarehouse<T>(ctx: CliContext, fn: (w: Warehouse) => Promise<T>): Promise<T> {
   const config = ctx.config();
-  const warehouse = createWarehouse({ kind: config.warehouse, duckdbPath: config.duckdbPath });
+  const warehouse = createWarehouse(config);
   try {
     return await fn(warehouse);
   } catch (err) {
@@ -25,6 +27,27 @@ async function withWarehouse<T>(ctx: CliContext, fn: (w: Warehouse) => Promise<T
   } finally {
     await warehouse.close();
   }
+}
+
+/** `start --dry-run`: the plan, read from the warehouse with reads and dry-run jobs only. */
+export async function dryRunPlan(
+  ctx: CliContext,
+  request: { from: string; to: string; phases: number[]; processors?: string[]; json: boolean },
+): Promise<void> {
+  const config = ctx.config();
+  const { planBackfill } = await import('../pipeline/plan');
+  const plan = await withWarehouse(ctx, (w) =>
+    planBackfill(w, {
+      from: request.from,
+      to: request.to,
+      phases: request.phases,
+      ...(request.processors ? { processors: request.processors } : {}),
+      bootstrapDays: config.bootstrapDays,
+      pricePerTib: config.bigqueryPricePerTib,
+    }),
+  );
+  const id = backfillIdFor({ from: request.from, to: request.to, phases: request.phases, ...(request.processors ? { processors: request.processors } : {}) });
+  ctx.io.out(`${request.json ? JSON.stringify({ id, dryRun: true, ...plan }, null, 2) : formatPlan(id, plan)}\n`);
 }
 
 export function registerWarehouseCommands(program: Command, ctx: CliContext): void {
@@ -78,13 +101,19 @@ export function registerWarehouseCommands(program: Command, ctx: CliContext): vo
       }
       const defs = names.map((n) => getProcessor(n)).filter((d) => d !== undefined);
       const config = ctx.config();
+      let exportSink: ExportSink;
+      try {
+        exportSink = createExportSink({ exportDir: config.exportDir, gcsApiEndpoint: config.gcsApiEndpoint });
+      } catch (err) {
+        throw err instanceof ExportLocationError ? new UsageError(err.message) : err;
+      }
       const report = await withWarehouse(ctx, async (w) => {
         await ensureWarehouseTables(w);
         return validatePhase(w, phase, defs, {
           from,
           to,
           bootstrapDays: config.bootstrapDays,
-          exportedDates: (_def, dates) => listExportedDates(config.exportDir, dates),
+          exportedDates: (_def, dates) => listExportedDates(exportSink, dates),
           thresholds: config.gateThresholds,
         });
       });

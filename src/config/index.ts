@@ -4,11 +4,14 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseExportDir } from '../exports/location';
+import { PIPELINE_DATASETS } from '../pipeline/datasets';
 import { DEFAULT_TASK_QUEUE } from '../shared/types';
+import { ENGINE_ENV, ENGINE_KINDS, ENGINE_SETTINGS, getEngine, warehouseKey as engineWarehouseKey } from '../warehouse/engines';
 
 const positiveInt = z.coerce.number().int().positive();
 
-export const configSchema = z.object({
+const baseSchema = z.object({
   temporalAddress: z.string().min(1).default('localhost:7233'),
   /** True when the address came from the environment or a flag, not the default. */
   temporalAddressExplicit: z.boolean().default(false),
@@ -16,9 +19,24 @@ export const configSchema = z.object({
   taskQueue: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   /** Task queue of the warehouse-slots workflow; every worker process polls it. */
   slotsTaskQueue: z.string().min(1).default(`${DEFAULT_TASK_QUEUE}-warehouse-slots`),
-  warehouse: z.enum(['duckdb']).default('duckdb'),
-  duckdbPath: z.string().min(1).default(path.join('.data', 'warehouse.duckdb')),
-  exportDir: z.string().min(1).default(path.join('.data', 'exports')),
+  /** The warehouse engine (see src/warehouse/engines.ts); its own settings are merged in below. */
+  warehouse: z
+    .string()
+    .default('duckdb')
+    .refine((v) => (ENGINE_KINDS as readonly string[]).includes(v), { message: `must be one of ${ENGINE_KINDS.join(', ')}` }),
+  /** A local folder, or gs://bucket/prefix for Google Cloud Storage. */
+  exportDir: z
+    .string()
+    .default(path.join('.data', 'exports'))
+    .superRefine((v, ctx) => {
+      try {
+        parseExportDir(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      }
+    }),
+  /** Another endpoint for the Cloud Storage API (emulators, tests); empty: Google's. */
+  gcsApiEndpoint: z.string().default(''),
   dataDir: z.string().min(1).default('.data'),
   /** Warehouse queries in flight across the whole deployment. */
   warehouseMaxInFlight: positiveInt.max(64).default(4),
@@ -49,6 +67,22 @@ export const configSchema = z.object({
   metricsAddress: z.string().default(''),
 });
 
+/** One schema: the common settings plus every registered engine's own. */
+export const configSchema = baseSchema.extend(ENGINE_SETTINGS).superRefine((c, ctx) => {
+  const unknownDatasets = Object.keys(c.bigqueryDatasets).filter((k) => !(PIPELINE_DATASETS as readonly string[]).includes(k));
+  if (unknownDatasets.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bigqueryDatasets'],
+      message: `unknown dataset ${unknownDatasets.join(', ')}; ours are ${PIPELINE_DATASETS.join(', ')}`,
+    });
+  }
+  // An unknown engine is already reported on WAREHOUSE.
+  if (!(ENGINE_KINDS as readonly string[]).includes(c.warehouse)) return;
+  const problem = getEngine(c.warehouse).check?.(c);
+  if (problem) ctx.addIssue({ code: 'custom', path: [`env:${problem[0]}`], message: problem[1] });
+});
+
 export type Config = z.infer<typeof configSchema>;
 /** Settings as given (strings or values), before parsing. */
 export type ConfigOverrides = Partial<z.input<typeof configSchema>>;
@@ -57,14 +91,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const envMap: Record<string, keyof Config> = {
+const envMap: Record<string, string> = {
+  ...ENGINE_ENV,
   TEMPORAL_ADDRESS: 'temporalAddress',
   TEMPORAL_NAMESPACE: 'temporalNamespace',
   BACKFILL_TASK_QUEUE: 'taskQueue',
   WAREHOUSE_SLOTS_TASK_QUEUE: 'slotsTaskQueue',
   WAREHOUSE: 'warehouse',
-  DUCKDB_PATH: 'duckdbPath',
   EXPORT_DIR: 'exportDir',
+  GCS_API_ENDPOINT: 'gcsApiEndpoint',
   BACKFILL_DATA_DIR: 'dataDir',
   WAREHOUSE_MAX_IN_FLIGHT: 'warehouseMaxInFlight',
   BACKFILL_CONCURRENCY: 'defaultConcurrency',
@@ -90,7 +125,7 @@ export function loadConfig(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? '');
-    const envName = Object.entries(envMap).find(([, k]) => k === key)?.[0];
+    const envName = key.startsWith('env:') ? key.slice(4) : Object.entries(envMap).find(([, k]) => k === key)?.[0];
     throw new ConfigError(`invalid setting ${envName ?? key}: ${issue?.message ?? 'invalid value'}`);
   }
   return parsed.data;
@@ -98,5 +133,10 @@ export function loadConfig(
 
 /** What the warehouse cap protects: one key per warehouse, whatever the task queue. */
 export function warehouseKey(config: Config): string {
-  return `duckdb:${path.resolve(config.duckdbPath)}`;
+  return engineWarehouseKey(config);
+}
+
+/** Every environment variable the configuration reads, with its config key. */
+export function configEnvironment(): Readonly<Record<string, string>> {
+  return envMap;
 }

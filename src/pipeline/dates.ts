@@ -3,7 +3,7 @@
  * expected counts come from the same plan, so "why 804 and not 848?" always has an answer.
  */
 import type { DatePlan, SkippedDate } from '../shared/types';
-import type { Warehouse } from '../warehouse/types';
+import { sqlDate, type Warehouse } from '../warehouse/types';
 import { rawSchedule } from './raw';
 import type { ProcessorDef } from './types';
 
@@ -35,7 +35,7 @@ export async function listGameDates(warehouse: Warehouse, from: string, to: stri
             ${d.dateDiffDays('dates.game_date', 'season_start.start_date')} AS day_of_season
      FROM dates JOIN season_start ON dates.season = season_start.season
      ORDER BY dates.game_date`,
-    { from, to },
+    { from: sqlDate(from), to: sqlDate(to) },
   );
   return rows.map((r) => ({ date: String(r.date), season: String(r.season), dayOfSeason: Number(r.day_of_season) }));
 }
@@ -57,7 +57,7 @@ export async function planProcessorDates(
     }
   }
   if (def.skipRule) {
-    const rows = await warehouse.query(def.skipRule.sql(warehouse.dialect), { from, to });
+    const rows = await warehouse.query(def.skipRule.sql(warehouse.dialect), { from: sqlDate(from), to: sqlDate(to) });
     for (const r of rows) {
       const date = String(r.skip_date);
       if (!skipped.has(date)) skipped.set(date, String(r.reason ?? def.skipRule.describe));

@@ -28,6 +28,8 @@ export const rawSchedule: TableSpec = {
     { name: 'home_team_abbr', type: 'STRING' },
     { name: 'away_team_abbr', type: 'STRING' },
   ],
+  partitionColumn: 'game_date',
+  clusterColumns: ['game_id'],
 };
 
 /** Season rosters: every player who can appear for a team that season (~15 per team). */
@@ -83,6 +85,9 @@ export const rawPlayerBoxscores: TableSpec = {
     { name: 'minutes', type: 'FLOAT64' },
     ...shootingColumns,
   ],
+  partitionColumn: 'game_date',
+  // Later phases read a player's (or team's) history: cluster so those reads skip other players' blocks.
+  clusterColumns: ['player_lookup', 'team_abbr', 'game_id'],
 };
 
 /** One row per team per game (two per game). minutes is 240 plus 25 per overtime. */
@@ -99,6 +104,8 @@ export const rawTeamBoxscores: TableSpec = {
     { name: 'minutes', type: 'FLOAT64' },
     ...shootingColumns,
   ],
+  partitionColumn: 'game_date',
+  clusterColumns: ['team_abbr', 'game_id'],
 };
 
 /** Pre-game player points lines, one row per player per game per bookmaker. */
@@ -114,6 +121,8 @@ export const rawPropLines: TableSpec = {
     { name: 'over_price', type: 'INT64' },
     { name: 'under_price', type: 'INT64' },
   ],
+  partitionColumn: 'game_date',
+  clusterColumns: ['player_lookup', 'bookmaker'],
 };
 
 export const RAW_TABLES: readonly TableSpec[] = [

@@ -4,7 +4,7 @@
  * the dates that failed — computed the same way for `backfill validate` and inside the workflow.
  */
 import type { FieldCoverageResult, PhaseGateReport, TableGateResult } from '../shared/types';
-import type { Warehouse } from '../warehouse/types';
+import { sqlDate, type Warehouse } from '../warehouse/types';
 import { planProcessorDates } from './dates';
 import { ensureProcessorTable } from './engine';
 import type { ProcessorDef, TableProcessorDef } from './types';
@@ -119,7 +119,7 @@ async function tableStats(
   const d = warehouse.dialect;
   const t = d.table(def.target);
   const inRange = `${def.dateColumn} BETWEEN ${d.dateParam('from')} AND ${d.dateParam('to')}`;
-  const params = { from: options.from, to: options.to };
+  const params = { from: sqlDate(options.from), to: sqlDate(options.to) };
   const dateRows = await warehouse.query(`SELECT DISTINCT ${def.dateColumn} AS d FROM ${t} WHERE ${inRange}`, params);
   const keys = def.keyColumns.join(', ');
   const [dup] = await warehouse.query(

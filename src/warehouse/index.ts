@@ -1,18 +1,16 @@
-import { DuckDbWarehouse } from './duckdb';
-import type { Warehouse } from './types';
-
 export * from './types';
+export { identifier, isIdentifier } from './identifiers';
+export { defineEngine, type WarehouseEngine } from './engine';
+export {
+  createWarehouse,
+  describeWarehouse,
+  ENGINE_KINDS,
+  getEngine,
+  WAREHOUSE_ENGINES,
+  warehouseDialect,
+  warehouseKey,
+  type EngineConfig,
+  type EngineKind,
+} from './engines';
 export { DuckDbWarehouse, duckdbDialect } from './duckdb';
-
-export interface WarehouseConfig {
-  kind: 'duckdb';
-  duckdbPath: string;
-}
-
-/** The one place that turns configuration into an engine. */
-export function createWarehouse(config: WarehouseConfig): Warehouse {
-  switch (config.kind) {
-    case 'duckdb':
-      return new DuckDbWarehouse({ path: config.duckdbPath });
-  }
-}
+export { BigQueryWarehouse, bigqueryDialect } from './bigquery';

@@ -63,6 +63,20 @@ describe('backfill CLI: bad input', () => {
     expect(r.out).toBe('');
   });
 
+  test.each([
+    [{ WAREHOUSE: 'bigquery' }, 'backfill: invalid setting BIGQUERY_PROJECT: required when WAREHOUSE=bigquery'],
+    [{ WAREHOUSE: 'snowflake' }, 'backfill: invalid setting WAREHOUSE: must be one of duckdb, bigquery'],
+    [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', BIGQUERY_DATASETS: 'nba_raw:raw' }, /^backfill: invalid setting BIGQUERY_DATASETS: "nba_raw:raw" is not/],
+    [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', GOOGLE_APPLICATION_CREDENTIALS: '/no/such/key.json' }, /^backfill: invalid setting GOOGLE_APPLICATION_CREDENTIALS: cannot read \/no\/such\/key.json/],
+    [{ EXPORT_DIR: 'gs://' }, /^backfill: invalid setting EXPORT_DIR: export location "gs:\/\/" names no bucket/],
+  ])('bad configuration %j → exit 2, one line naming the setting, nothing started', async (vars, message) => {
+    const r = await cli(['start', '--from', '2024-11-01', '--to', '2024-11-02'], { BACKFILL_TASK_QUEUE: taskQueue, ...vars });
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toMatch(message);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.out).toBe('');
+  });
+
   test('after all that bad input, nothing was started', async () => {
     const started = [];
     for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) started.push(wf.workflowId);
@@ -92,6 +106,7 @@ describe('backfill CLI: bad input', () => {
     [{ DEMO_PHASES: '3,9' }, 'npm start: DEMO_PHASES: unknown phase 9; known phases: 3, 4, 5, 6'],
     [{ DEMO_PRESET: 'huge' }, 'npm start: DEMO_PRESET must be one of full, small, tiny'],
     [{ WAREHOUSE_MAX_IN_FLIGHT: 'x' }, /^npm start: invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
+    [{ WAREHOUSE: 'bigquery' }, 'npm start: invalid setting BIGQUERY_PROJECT: required when WAREHOUSE=bigquery'],
   ])('npm start with %j exits 2 with one line before starting anything', async (vars, message) => {
     const start = path.resolve(__dirname, '../../dist/src/start.js');
     const dataDir = tempDir('start-bad');
@@ -255,5 +270,64 @@ describe('backfill CLI: operating a backfill', () => {
     const dedupe = await cli(['dedupe', '--table', 'nba_analytics.player_game_summary', '--from', '2024-10-22', '--to', '2024-10-30'], { DUCKDB_PATH: duckdb });
     expect(dedupe.code).toBe(0);
     expect(dedupe.out).toMatch(/removed 0 duplicate row\(s\)/);
+  });
+});
+
+describe('backfill start --dry-run', () => {
+  test('prints the plan per phase and processor, with skip reasons and expected coverage, and starts and writes nothing', async () => {
+    const duckdb = path.join(tempDir('cli-plan'), 'w.duckdb');
+    const taskQueue = uniqueTaskQueue('cli-plan');
+    expect((await cli(['seed-demo', '--preset', 'tiny'], { DUCKDB_PATH: duckdb })).code).toBe(0);
+    const vars = { DUCKDB_PATH: duckdb, BACKFILL_TASK_QUEUE: taskQueue };
+    const args = ['start', '--from', '2024-10-22', '--to', '2024-11-12', '--phases', '3,4', '--dry-run'];
+
+    const text = await cli(args, vars);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^Plan for backfill-2024-10-22-2024-11-12-p3-4 .*dry run: nothing started, no table written/);
+    expect(text.out).toMatch(/player_game_summary +→ nba_analytics\.player_game_summary/);
+    expect(text.out).toMatch(/skipped \d+: bootstrap: first 14 days of season 2024-25/);
+    expect(text.out).toMatch(/note: duckdb bills no bytes/);
+
+    const json = await cli([...args, '--json'], vars);
+    expect(json.code).toBe(0);
+    const plan = JSON.parse(json.out) as {
+      dryRun: boolean;
+      phases: Array<{ phase: number; groups: Array<Array<{ processor: string; gameDates: number; datesToRun: number; skipped: number; skipReasons: Record<string, number>; expectedCoverage: { expected: number; of: number } }>> }>;
+      totals: { dateTasks: number; skipped: number; bytes?: unknown };
+    };
+    expect(plan.dryRun).toBe(true);
+    expect(plan.phases.map((p) => p.phase)).toEqual([3, 4]);
+    const all = plan.phases.flatMap((p) => p.groups.flat());
+    const gameDates = all[0]!.gameDates;
+    expect(gameDates).toBeGreaterThan(14);
+    for (const p of all) {
+      // The numbers add up: run + skipped = game dates, and every skip has a reason.
+      expect(p.datesToRun + p.skipped).toBe(gameDates);
+      expect(Object.values(p.skipReasons).reduce((a, b) => a + b, 0)).toBe(p.skipped);
+      expect(p.expectedCoverage).toEqual({ expected: p.datesToRun, of: gameDates });
+    }
+    expect(all.filter((p) => plan.phases[0]!.groups.flat().includes(p)).every((p) => p.skipped === 0)).toBe(true);
+    expect(all.find((p) => p.processor === 'team_defense_zone_analysis')!.skipped).toBeGreaterThan(0);
+    expect(plan.totals.dateTasks).toBe(all.reduce((a, p) => a + p.datesToRun, 0));
+    expect(plan.totals.bytes).toBeUndefined();
+
+    // Nothing started, nothing written.
+    const env = await testEnv();
+    const started = [];
+    try {
+      for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) started.push(wf.workflowId);
+    } finally {
+      await env.teardown();
+    }
+    expect(started).toEqual([]);
+    const report = await cli(['validate', '--phase', '3', '--from', '2024-10-22', '--to', '2024-11-12', '--json'], { DUCKDB_PATH: duckdb });
+    const gate = JSON.parse(report.out) as { tables: Array<{ rows: number }> };
+    expect(gate.tables.every((t) => t.rows === 0)).toBe(true);
+  });
+
+  test('a bad range is refused before the warehouse is opened', async () => {
+    const r = await cli(['start', '--from', '2024-11-12', '--to', '2024-10-22', '--dry-run'], { DUCKDB_PATH: path.join(tempDir('cli-plan-bad'), 'w.duckdb') });
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe('backfill: --from 2024-11-12 is after --to 2024-10-22');
   });
 });

@@ -12,7 +12,8 @@ import type { WarehouseSlots } from '../../src/activities/warehouse-slots';
 import { loadConfig, type Config, type ConfigOverrides } from '../../src/config';
 import { installTemporalRuntime } from '../../src/logger';
 import { seedDemoData } from '../../src/pipeline/demo';
-import { createBackfillWorker, ensureWarehouseTables, type BackfillWorker } from '../../src/worker';
+import { ensureWarehouseTables } from '../../src/pipeline/tables';
+import { createBackfillWorker, type BackfillWorker } from '../../src/worker';
 import { DuckDbWarehouse } from '../../src/warehouse';
 import { bundle, getTestEnv, testServerAddress, uniqueTaskQueue } from './temporal-env';
 

@@ -8,7 +8,7 @@ import { FULL_RANGE, seedDemoData } from '../../src/pipeline/demo';
 import { ALL_PROCESSORS, getProcessor } from '../../src/pipeline/registry';
 import type { ProcessorDef } from '../../src/pipeline/types';
 import { DuckDbWarehouse } from '../../src/warehouse';
-import { ensureWarehouseTables } from '../../src/worker';
+import { ensureWarehouseTables } from '../../src/pipeline/tables';
 
 describe('date plans over the full demo range', () => {
   const warehouse = new DuckDbWarehouse({ path: ':memory:' });

@@ -9,7 +9,7 @@ import { getProcessor } from '../../src/pipeline/registry';
 import { withTrackingColumns, type TableProcessorDef } from '../../src/pipeline/types';
 import { validateProcessor } from '../../src/pipeline/validation';
 import { DuckDbWarehouse } from '../../src/warehouse';
-import { ensureWarehouseTables } from '../../src/worker';
+import { ensureWarehouseTables } from '../../src/pipeline/tables';
 
 const FROM = '2024-10-22';
 const TO = '2024-11-05';

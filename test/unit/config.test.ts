@@ -1,5 +1,15 @@
 /** Configuration: defaults < environment < overrides, bad values named in one line. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig, warehouseKey } from '../../src/config';
+import { bigqueryDialect, createWarehouse, ENGINE_KINDS, warehouseDialect } from '../../src/warehouse';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'props-backfill-config-'));
+const notJson = path.join(tmp, 'not-json.json');
+fs.writeFileSync(notJson, 'private_key=-----BEGIN PRIVATE KEY-----abc');
+const keyFile = path.join(tmp, 'sa.json');
+fs.writeFileSync(keyFile, JSON.stringify({ type: 'service_account', private_key: '-----BEGIN PRIVATE KEY-----secret' }));
 
 test('defaults are the embedded ones', () => {
   const c = loadConfig({});
@@ -33,10 +43,76 @@ test('the environment overrides defaults, and a set TEMPORAL_ADDRESS counts as e
 
 test.each([
   [{ WAREHOUSE_MAX_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
-  [{ WAREHOUSE: 'oracle' }, /^invalid setting WAREHOUSE: /],
+  [{ WAREHOUSE: 'oracle' }, /^invalid setting WAREHOUSE: must be one of duckdb, bigquery$/],
+  [{ WAREHOUSE: 'bigquery' }, /^invalid setting BIGQUERY_PROJECT: required when WAREHOUSE=bigquery$/],
+  [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'Not A Project' }, /^invalid setting BIGQUERY_PROJECT: not a GCP project id/],
+  [{ BIGQUERY_DATASETS: 'nba_analytics' }, /^invalid setting BIGQUERY_DATASETS: "nba_analytics" is not logical_dataset=bigquery_dataset/],
+  [{ BIGQUERY_DATASETS: 'nba_analytics=prod`; DROP TABLE x; --' }, /^invalid setting BIGQUERY_DATASETS: /],
+  [{ BIGQUERY_DATASETS: 'nba_secret=prod_secret' }, /^invalid setting BIGQUERY_DATASETS: unknown dataset nba_secret; ours are nba_raw, /],
+  [{ BIGQUERY_DATASET_PREFIX: 'prod-' }, /^invalid setting BIGQUERY_DATASET_PREFIX: only letters, digits and _ are allowed$/],
+  [{ BIGQUERY_MAX_BYTES_BILLED: '10GB' }, /^invalid setting BIGQUERY_MAX_BYTES_BILLED: /],
+  [
+    { WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/sa.json' },
+    /^invalid setting GOOGLE_APPLICATION_CREDENTIALS: cannot read \/nonexistent\/sa.json \(ENOENT\)$/,
+  ],
+  [
+    { WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', GOOGLE_APPLICATION_CREDENTIALS: notJson },
+    /^invalid setting GOOGLE_APPLICATION_CREDENTIALS: .* is not a JSON credentials file$/,
+  ],
+  [{ EXPORT_DIR: 'gs://' }, /^invalid setting EXPORT_DIR: export location "gs:\/\/" names no bucket/],
+  [{ EXPORT_DIR: 'gs:///exports' }, /^invalid setting EXPORT_DIR: export location "gs:\/\/\/exports" names no bucket/],
+  [{ EXPORT_DIR: 's3://bucket/x' }, /^invalid setting EXPORT_DIR: .*unsupported scheme "s3:\/\/"/],
   [{ BOOTSTRAP_DAYS: 'two weeks' }, /^invalid setting BOOTSTRAP_DAYS: /],
   [{ GATE_THRESHOLDS: 'usage_rate=85' }, /^invalid setting GATE_THRESHOLDS: "usage_rate=85" is not table.column=min/],
 ])('%j is rejected with one line naming the setting', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);
+});
+
+test('a bad credentials file is named, its contents never are', () => {
+  let message = '';
+  try {
+    loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', GOOGLE_APPLICATION_CREDENTIALS: notJson });
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  expect(message).toContain(notJson);
+  expect(message).not.toContain('PRIVATE KEY');
+});
+
+test('BigQuery settings: project, location, dataset mapping (prefix and per-dataset), cap key per project and location', () => {
+  const c = loadConfig({
+    WAREHOUSE: 'bigquery',
+    BIGQUERY_PROJECT: 'nba-props-platform',
+    BIGQUERY_LOCATION: 'europe-west2',
+    BIGQUERY_DATASET_PREFIX: 'dev_',
+    BIGQUERY_DATASETS: 'nba_analytics=prod_nba_analytics',
+    BIGQUERY_MAX_BYTES_BILLED: '1000000',
+    GOOGLE_APPLICATION_CREDENTIALS: keyFile,
+  });
+  expect(c.bigqueryMaxBytesBilled).toBe(1_000_000);
+  expect(warehouseKey(c)).toBe('bigquery:nba-props-platform:europe-west2');
+  const d = warehouseDialect(c);
+  expect(d.name).toBe('bigquery');
+  expect(d.table({ dataset: 'nba_analytics', table: 'player_game_summary' })).toBe('`nba-props-platform.prod_nba_analytics.player_game_summary`');
+  expect(d.table({ dataset: 'nba_raw', table: 'schedule' })).toBe('`nba-props-platform.dev_nba_raw.schedule`');
+  // Two engines, two cap keys: one DuckDB file and one BigQuery project never share a cap.
+  expect(warehouseKey(loadConfig({}))).not.toBe(warehouseKey(c));
+});
+
+test('every registered engine is selectable and builds its own warehouse through createWarehouse(config)', async () => {
+  expect(ENGINE_KINDS).toEqual(['duckdb', 'bigquery']);
+  const duck = createWarehouse(loadConfig({ DUCKDB_PATH: path.join(tmp, 'w.duckdb') }));
+  expect(duck.kind).toBe('duckdb');
+  await duck.close();
+  const bq = createWarehouse(loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', BIGQUERY_API_ENDPOINT: 'http://127.0.0.1:9' }));
+  expect(bq.kind).toBe('bigquery');
+  await bq.close();
+});
+
+test('identifiers from a hostile mapping never reach SQL: the dialect refuses them even if config were bypassed', () => {
+  const d = bigqueryDialect({ project: 'my-project', mapping: { prefix: '', datasets: { nba_raw: 'x`; DROP SCHEMA y; --' } } });
+  expect(() => d.table({ dataset: 'nba_raw', table: 'schedule' })).toThrow(/invalid BigQuery dataset name/);
+  expect(() => d.table({ dataset: 'nba_analytics', table: 'p; DELETE' })).toThrow(/invalid table/);
+  expect(() => bigqueryDialect({ project: 'p`.x', mapping: { prefix: '', datasets: {} } })).toThrow(/invalid BigQuery project id/);
 });

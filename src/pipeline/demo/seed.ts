@@ -10,7 +10,7 @@
  * The deletes and appends are separate statements (the Warehouse seam has no multi-statement
  * transaction): a run that dies half-way leaves a partial range, and running it again repairs it.
  */
-import type { Row, Warehouse } from '../../warehouse/types';
+import { type Row, sqlDate, type Warehouse } from '../../warehouse/types';
 import { RAW_TABLES } from '../raw';
 import { FULL_RANGE, type DateRange, validateDateRange, validateSeed } from './calendar';
 import {
@@ -123,7 +123,7 @@ export async function seedDemoData(warehouse: Warehouse, options: SeedDemoOption
   for (const table of DATE_TABLES) {
     await warehouse.execute(
       `DELETE FROM ${d.table(DEMO_TABLES[table])} WHERE game_date BETWEEN ${d.dateParam('from')} AND ${d.dateParam('to')}`,
-      { from, to },
+      { from: sqlDate(from), to: sqlDate(to) },
     );
   }
   writeMs += Date.now() - started;

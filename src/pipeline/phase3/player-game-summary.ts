@@ -6,7 +6,15 @@ import type { Dialect } from '../../warehouse/types';
 import { rawPlayerBoxscores, rawPropLines, rawSchedule, rawTeamBoxscores } from '../raw';
 import { requireAll } from '../sql';
 import type { TableProcessorDef } from '../types';
-import { ANALYTICS_DATASET, consensusLinesCte, efgPctExpr, onDateCte, projection, tsPctExpr } from './sql';
+import {
+  ANALYTICS_DATASET,
+  consensusLinesCte,
+  efgPctExpr,
+  freeThrowPossessionsExpr,
+  onDateCte,
+  projection,
+  tsPctExpr,
+} from './sql';
 
 const columns = [
   { name: 'game_id', type: 'STRING' },
@@ -54,8 +62,8 @@ function select(d: Dialect): string {
   const usageRate = `CASE
       WHEN pb.minutes IS NULL OR pb.minutes = 0 OR pb.turnovers IS NULL THEN NULL
       ELSE ${d.safeDivide(
-        '100 * (pb.fga + 0.44 * pb.fta + pb.turnovers) * tb.minutes',
-        '5 * pb.minutes * (tb.fga + 0.44 * tb.fta + tb.turnovers)',
+        `100 * (pb.fga + ${freeThrowPossessionsExpr(d, 'pb')} + pb.turnovers) * tb.minutes`,
+        `5 * pb.minutes * (tb.fga + ${freeThrowPossessionsExpr(d, 'tb')} + tb.turnovers)`,
       )}
     END`;
   const overUnder = `CASE

@@ -6,6 +6,7 @@
  */
 import type { ColumnDef, Dialect, TableRef } from '../../warehouse/types';
 import { rawPropLines } from '../raw';
+import { float64 } from '../sql';
 
 export const ANALYTICS_DATASET = 'nba_analytics';
 
@@ -46,14 +47,25 @@ export function projection<C extends ColumnList>(
     .join(',\n  ');
 }
 
+/**
+ * The share of free-throw attempts that end a possession (and-ones and technicals do not), the
+ * usual 0.44. Spelled through float64() so both engines multiply in binary floating point.
+ */
+export const FREE_THROW_POSSESSION_WEIGHT = 0.44;
+
+/** `0.44 * alias.fta` as FLOAT64 on both engines. */
+export function freeThrowPossessionsExpr(d: Dialect, alias: string): string {
+  return `${float64(d, FREE_THROW_POSSESSION_WEIGHT)} * ${alias}.fta`;
+}
+
 /** Estimated possessions: FGA − OREB + TOV + 0.44·FTA (NULL when turnovers are unknown). */
-export function possessionsExpr(alias: string): string {
-  return `(${alias}.fga - ${alias}.oreb + ${alias}.turnovers + 0.44 * ${alias}.fta)`;
+export function possessionsExpr(d: Dialect, alias: string): string {
+  return `(${alias}.fga - ${alias}.oreb + ${alias}.turnovers + ${freeThrowPossessionsExpr(d, alias)})`;
 }
 
 /** True shooting %: PTS / (2·(FGA + 0.44·FTA)); NULL without attempts. */
 export function tsPctExpr(d: Dialect, alias: string): string {
-  return d.safeDivide(`${alias}.points`, `2 * (${alias}.fga + 0.44 * ${alias}.fta)`);
+  return d.safeDivide(`${alias}.points`, `2 * (${alias}.fga + ${freeThrowPossessionsExpr(d, alias)})`);
 }
 
 /** Effective FG %: (FGM + 0.5·3PM) / FGA; NULL without attempts. */

@@ -45,7 +45,7 @@ const columns = [
 ] as const;
 
 function select(d: Dialect): string {
-  const opponentPossessions = possessionsExpr('opp');
+  const opponentPossessions = possessionsExpr(d, 'opp');
   return `WITH
 ${onDateCte(d, 'tb', rawTeamBoxscores)},
 ${onDateCte(d, 'sch', rawSchedule, 'game_id, season_type')}

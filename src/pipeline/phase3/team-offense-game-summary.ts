@@ -50,7 +50,7 @@ const columns = [
 ] as const;
 
 function select(d: Dialect): string {
-  const possessions = possessionsExpr('tb');
+  const possessions = possessionsExpr(d, 'tb');
   return `WITH
 ${onDateCte(d, 'tb', rawTeamBoxscores)},
 ${onDateCte(d, 'sch', rawSchedule, 'game_id, season_type')}

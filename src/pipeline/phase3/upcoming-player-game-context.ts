@@ -10,6 +10,7 @@
  */
 import type { Dialect } from '../../warehouse/types';
 import { rawPlayerBoxscores, rawPropLines, rawRosters, rawSchedule, rawTeamBoxscores } from '../raw';
+import { rowNumberOver } from '../sql';
 import type { TableProcessorDef } from '../types';
 import { ANALYTICS_DATASET, consensusLinesCte, projection, SEASON_LOOKBACK_DAYS } from './sql';
 import { backToBackExpr, teamContextCtes } from './team-context';
@@ -65,10 +66,12 @@ player_team_last_game AS (
 ),
 ranked AS (
   SELECT ro.*,
-         ROW_NUMBER() OVER (
-           PARTITION BY ro.game_id, ro.player_lookup
-           ORDER BY CASE WHEN lg.last_game_date IS NULL THEN 1 ELSE 0 END, lg.last_game_date DESC, ro.team_abbr
-         ) AS roster_rank
+         ${rowNumberOver({
+           partitionBy: ['ro.game_id', 'ro.player_lookup'],
+           // Never played for the team this season (NULL) sorts after any date.
+           orderBy: [{ expr: 'lg.last_game_date', desc: true, nulls: 'last' }],
+           rowKey: ['ro.team_abbr'],
+         })} AS roster_rank
   FROM rostered AS ro
   LEFT JOIN player_team_last_game AS lg
     ON lg.season = ro.season AND lg.player_lookup = ro.player_lookup AND lg.team_abbr = ro.team_abbr

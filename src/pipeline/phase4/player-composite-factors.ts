@@ -26,7 +26,16 @@ import { playerGameSummary, teamOffenseGameSummary, upcomingPlayerGameContext } 
 import { projection } from '../phase3/sql';
 import type { TableProcessorDef } from '../types';
 import { playerShotZoneAnalysis } from './player-shot-zone-analysis';
-import { COMPOSITE_CLAMP_POINTS, notNullCount, PACE_WINDOW_GAMES, PRECOMPUTE_DATASET, priorSeasonRows, USAGE_LONG_WINDOW, USAGE_SHORT_WINDOW } from './sql';
+import {
+  COMPOSITE_CLAMP_POINTS,
+  newestGameFirst,
+  notNullCount,
+  PACE_WINDOW_GAMES,
+  PRECOMPUTE_DATASET,
+  priorSeasonRows,
+  USAGE_LONG_WINDOW,
+  USAGE_SHORT_WINDOW,
+} from './sql';
 import { requireAll } from '../sql';
 import { teamDefenseZoneAnalysis } from './team-defense-zone-analysis';
 
@@ -77,8 +86,7 @@ date_players AS (
 ),
 player_history AS (
   SELECT pgs.season, pgs.player_lookup, pgs.points, pgs.usage_rate,
-         ROW_NUMBER() OVER (PARTITION BY pgs.season, pgs.player_lookup
-                            ORDER BY pgs.game_date DESC, pgs.game_id DESC) AS game_rank
+         ${newestGameFirst('pgs', 'player_lookup', playerGameSummary)} AS game_rank
   FROM ${d.table(playerGameSummary.target)} AS pgs
   WHERE ${priorSeasonRows(d, 'date_players', 'pgs')}
     AND pgs.player_lookup IN (SELECT player_lookup FROM date_players)
@@ -93,8 +101,7 @@ player_form AS (
 ),
 team_history AS (
   SELECT tog.season, tog.team_abbr, tog.pace,
-         ROW_NUMBER() OVER (PARTITION BY tog.season, tog.team_abbr
-                            ORDER BY tog.game_date DESC, tog.game_id DESC) AS game_rank
+         ${newestGameFirst('tog', 'team_abbr', teamOffenseGameSummary)} AS game_rank
   FROM ${d.table(teamOffenseGameSummary.target)} AS tog
   WHERE ${priorSeasonRows(d, 'date_players', 'tog')}
 ),

@@ -11,7 +11,7 @@ import type { Dialect } from '../../warehouse/types';
 import { playerGameSummary, upcomingPlayerGameContext } from '../phase3';
 import { projection } from '../phase3/sql';
 import type { TableProcessorDef } from '../types';
-import { PRECOMPUTE_DATASET, priorSeasonRows } from './sql';
+import { newestGameFirst, PRECOMPUTE_DATASET, priorSeasonRows } from './sql';
 import { requireAll } from '../sql';
 
 const columns = [
@@ -45,8 +45,7 @@ date_players AS (
 ),
 history AS (
   SELECT pgs.season, pgs.player_lookup, pgs.game_date, pgs.points, pgs.minutes_played, pgs.usage_rate,
-         ROW_NUMBER() OVER (PARTITION BY pgs.season, pgs.player_lookup
-                            ORDER BY pgs.game_date DESC, pgs.game_id DESC) AS game_rank
+         ${newestGameFirst('pgs', 'player_lookup', playerGameSummary)} AS game_rank
   FROM ${d.table(playerGameSummary.target)} AS pgs
   WHERE ${priorSeasonRows(d, 'date_players', 'pgs')}
     AND pgs.player_lookup IN (SELECT player_lookup FROM date_players)

@@ -12,7 +12,7 @@ import type { Dialect } from '../../warehouse/types';
 import { playerGameSummary, upcomingPlayerGameContext } from '../phase3';
 import { projection } from '../phase3/sql';
 import type { TableProcessorDef } from '../types';
-import { PRECOMPUTE_DATASET, priorSeasonRows, PSZA_WINDOW_GAMES } from './sql';
+import { newestGameFirst, PRECOMPUTE_DATASET, priorSeasonRows, PSZA_WINDOW_GAMES } from './sql';
 import { requireAll } from '../sql';
 
 const columns = [
@@ -49,8 +49,7 @@ recent_games AS (
   SELECT * FROM (
     SELECT pgs.season, pgs.player_lookup, pgs.game_date, pgs.fga, pgs.fg3m, pgs.fg3a,
            pgs.paint_fgm, pgs.paint_fga, pgs.mid_fgm, pgs.mid_fga,
-           ROW_NUMBER() OVER (PARTITION BY pgs.season, pgs.player_lookup
-                              ORDER BY pgs.game_date DESC, pgs.game_id DESC) AS game_rank
+           ${newestGameFirst('pgs', 'player_lookup', playerGameSummary)} AS game_rank
     FROM ${d.table(playerGameSummary.target)} AS pgs
     WHERE ${priorSeasonRows(d, 'date_players', 'pgs')}
       AND pgs.player_lookup IN (SELECT player_lookup FROM date_players)

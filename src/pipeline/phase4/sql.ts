@@ -12,6 +12,7 @@
  */
 import type { Dialect } from '../../warehouse/types';
 import { SEASON_LOOKBACK_DAYS } from '../phase3/sql';
+import { rowNumberOver } from '../sql';
 
 export const PRECOMPUTE_DATASET = 'nba_precompute';
 
@@ -37,6 +38,25 @@ export function priorSeasonRows(d: Dialect, seasonsCte: string, alias?: string):
   const date = d.dateParam('date');
   return `${p}game_date < ${date} AND ${p}game_date >= ${d.addDays(date, -SEASON_LOOKBACK_DAYS)}
     AND ${p}season IN (SELECT season FROM ${seasonsCte})`;
+}
+
+/**
+ * `ROW_NUMBER() … AS`-ready rank of a subject's (player's, team's) games this season, newest first:
+ * 1 is the last game before the date. `source` is the Phase 3 table read under `alias`; its key
+ * columns are the window's row key, so two games on one date are ordered by game_id and the "last
+ * N games" are the same rows on every run and on both engines.
+ */
+export function newestGameFirst(alias: string, subjectColumn: string, source: { keyColumns: readonly string[] }): string {
+  const [first, ...rest] = source.keyColumns.map((c) => `${alias}.${c}`);
+  if (first === undefined) throw new Error(`${alias}: the source table declares no key columns`);
+  return rowNumberOver({
+    partitionBy: [`${alias}.season`, `${alias}.${subjectColumn}`],
+    orderBy: [
+      { expr: `${alias}.game_date`, desc: true },
+      { expr: `${alias}.game_id`, desc: true },
+    ],
+    rowKey: [first, ...rest],
+  });
 }
 
 /** Number of the expressions that are not NULL (an INT64 expression). */

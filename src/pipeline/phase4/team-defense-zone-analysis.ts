@@ -18,8 +18,8 @@ import { teamDefenseGameSummary, upcomingTeamGameContext } from '../phase3';
 import { projection } from '../phase3/sql';
 import { rawSchedule } from '../raw';
 import type { SkipRule, TableProcessorDef } from '../types';
-import { PRECOMPUTE_DATASET, priorSeasonRows, TDZA_MIN_PRIOR_GAMES, TDZA_WINDOW_GAMES } from './sql';
-import { requireAll } from '../sql';
+import { newestGameFirst, PRECOMPUTE_DATASET, priorSeasonRows, TDZA_MIN_PRIOR_GAMES, TDZA_WINDOW_GAMES } from './sql';
+import { rankOver, requireAll } from '../sql';
 
 const columns = [
   { name: 'analysis_date', type: 'DATE' },
@@ -70,8 +70,7 @@ season_defense AS (
 recent_defense AS (
   SELECT * FROM (
     SELECT sd.*,
-           ROW_NUMBER() OVER (PARTITION BY sd.season, sd.defending_team_abbr
-                              ORDER BY sd.game_date DESC, sd.game_id DESC) AS game_rank
+           ${newestGameFirst('sd', 'defending_team_abbr', teamDefenseGameSummary)} AS game_rank
     FROM season_defense AS sd
   ) AS ranked
   WHERE game_rank <= ${TDZA_WINDOW_GAMES}
@@ -146,7 +145,8 @@ LEFT JOIN league AS lg ON lg.season = dt.season`;
 /**
  * Counted from the schedule, not from Phase 3 output: the plan (and so the gate's expected count)
  * is the same before and after Phase 3 has run. RANK() − 1 over a team's season games by date is
- * the number of its games on earlier dates.
+ * the number of its games on earlier dates (games on one date share a rank, so no tie-breaker; a
+ * game without a date sorts last on both engines and moves no other game's rank).
  */
 export const tdzaSkipRule: SkipRule = {
   describe: `fewer than ${TDZA_MIN_PRIOR_GAMES} prior games this season for some team playing that day`,
@@ -166,12 +166,15 @@ team_games AS (
 ),
 numbered AS (
   SELECT game_date, team_abbr,
-         RANK() OVER (PARTITION BY season, team_abbr ORDER BY game_date) - 1 AS prior_games
+         ${rankOver({ partitionBy: ['season', 'team_abbr'], orderBy: [{ expr: 'game_date', nulls: 'last' }] })} - 1 AS prior_games
   FROM team_games
 )
 SELECT game_date AS skip_date,
-       CONCAT('TDZA: fewer than ${TDZA_MIN_PRIOR_GAMES} prior games for some team playing (min ',
-              CAST(MIN(prior_games) AS ${d.columnType('STRING')}), ')') AS reason
+       ${d.concat(
+         `'TDZA: fewer than ${TDZA_MIN_PRIOR_GAMES} prior games for some team playing (min '`,
+         `CAST(MIN(prior_games) AS ${d.columnType('STRING')})`,
+         `')'`,
+       )} AS reason
 FROM numbered
 WHERE game_date BETWEEN ${d.dateParam('from')} AND ${d.dateParam('to')}
 GROUP BY game_date

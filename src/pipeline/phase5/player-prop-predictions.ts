@@ -19,7 +19,7 @@
 import type { Dialect } from '../../warehouse/types';
 import { mlFeatureStoreV2 } from '../phase4';
 import { projection } from '../phase3/sql';
-import { requireAll } from '../sql';
+import { float64, requireAll } from '../sql';
 import type { TableProcessorDef } from '../types';
 
 export const PREDICTIONS_DATASET = 'nba_predictions';
@@ -52,12 +52,16 @@ const columns = [
   { name: 'feature_completeness', type: 'FLOAT64' },
 ] as const;
 
-/** Σ w·x over the averages present / Σ w over the averages present (NULL when none is). */
+/**
+ * Σ w·x over the averages present / Σ w over the averages present (NULL when none is). The
+ * weights are FLOAT64 on both engines: as DuckDB DECIMALs, 0.3 + 0.2 would be summed exactly
+ * while BigQuery sums binary doubles.
+ */
 function movingAverageExpr(d: Dialect, alias: string): string {
   const parts = [
-    [MOVING_AVERAGE_WEIGHTS.last5, `${alias}.points_avg_last_5`],
-    [MOVING_AVERAGE_WEIGHTS.last10, `${alias}.points_avg_last_10`],
-    [MOVING_AVERAGE_WEIGHTS.season, `${alias}.points_avg_season`],
+    [float64(d, MOVING_AVERAGE_WEIGHTS.last5), `${alias}.points_avg_last_5`],
+    [float64(d, MOVING_AVERAGE_WEIGHTS.last10), `${alias}.points_avg_last_10`],
+    [float64(d, MOVING_AVERAGE_WEIGHTS.season), `${alias}.points_avg_season`],
   ] as const;
   const num = parts.map(([w, x]) => `COALESCE(${w} * ${x}, 0)`).join(' + ');
   const den = parts.map(([w, x]) => `(CASE WHEN ${x} IS NULL THEN 0 ELSE ${w} END)`).join(' + ');
@@ -120,7 +124,7 @@ SELECT
     confidence: `COALESCE(sc.feature_completeness, 0) * CASE
       WHEN sc.edge IS NULL THEN 0
       WHEN ABS(sc.edge) >= sc.spread THEN 1.0
-      ELSE ABS(sc.edge) / sc.spread
+      ELSE ${d.safeDivide('ABS(sc.edge)', 'sc.spread')}
     END`,
     feature_completeness: 'sc.feature_completeness',
   })}

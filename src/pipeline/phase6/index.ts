@@ -1,7 +1,7 @@
 /**
  * Phase 6 (exports): one JSON file of predictions and results per game date. Not a table
  * processor: the worker calls `exportDate` for each planned date, and the gate counts the files
- * with `listExportedDates`.
+ * with `listExportedDates` — both through the same ExportSink (src/exports).
  */
 import type { ExportProcessorDef } from '../types';
 import { predictionExports } from './prediction-exports';
@@ -11,7 +11,7 @@ export {
   dateExportSchema,
   EXPORT_SCHEMA_VERSION,
   exportDate,
-  exportPath,
+  exportObjectName,
   listExportedDates,
   PREDICTIONS_EXPORT_FOLDER,
   predictionExports,

@@ -1,18 +1,17 @@
 /**
- * Phase 6: one JSON file per game date, `<exportDir>/predictions/<date>.json` — the date's
- * predictions joined with their results, grouped by game, with a hit-rate summary.
+ * Phase 6: one JSON file per game date, `predictions/<date>.json` in the export sink (a local
+ * folder or a GCS prefix) — the date's predictions joined with their results, grouped by game,
+ * with a hit-rate summary.
  *
  * The write is idempotent and atomic: the document is built in a fixed key order with games,
- * players and predictions sorted, written to a temporary file in the same folder and renamed over
- * the final name. A reader never sees half a file, a crashed attempt leaves at most a stray
- * `.tmp` (never listed as exported), and re-exporting a date replaces its one file with an
- * identical one (the document holds no timestamps; `generated_by` is the backfill id).
+ * players and predictions sorted, and the sink writes each object atomically (see ExportSink). A
+ * reader never sees half a file, and re-exporting a date replaces its one object with an
+ * identical one (the document holds no timestamps; `generated_by` is the backfill id). The phase
+ * gate asks the same sink which dates exist, so every worker host gives the same answer.
  */
-import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { type QueryOptions, type Row, type Warehouse, WarehouseError } from '../../warehouse/types';
+import type { ExportSink } from '../../exports/types';
+import { type QueryOptions, type Row, sqlDate, type Warehouse, WarehouseError } from '../../warehouse/types';
 import { isIsoDate } from '../dates';
 import { predictionAccuracy, playerPropPredictions } from '../phase5';
 import { rawSchedule } from '../raw';
@@ -85,9 +84,9 @@ export const predictionExports: ExportProcessorDef = {
   inputs: [playerPropPredictions.target, predictionAccuracy.target],
 };
 
-/** Where a date's export lives. */
-export function exportPath(exportDir: string, date: string): string {
-  return path.join(exportDir, PREDICTIONS_EXPORT_FOLDER, `${date}.json`);
+/** A date's object name inside the export sink. */
+export function exportObjectName(date: string): string {
+  return `${PREDICTIONS_EXPORT_FOLDER}/${date}.json`;
 }
 
 /** Rounded for readers (the tables keep full precision); deterministic for the same input. */
@@ -165,10 +164,10 @@ export function buildDateExport(date: string, backfillId: string, rows: readonly
 export async function exportDate(
   warehouse: Warehouse,
   date: string,
-  exportDir: string,
+  sink: ExportSink,
   ctx: { backfillId: string },
   opts?: QueryOptions,
-): Promise<{ path: string; predictions: number }> {
+): Promise<{ location: string; predictions: number }> {
   if (!isIsoDate(date)) throw new Error(`not a date: ${JSON.stringify(date)}`);
   const d = warehouse.dialect;
   for (const ref of predictionExports.inputs) {
@@ -180,7 +179,7 @@ export async function exportDate(
     `SELECT
        (SELECT count(*) FROM ${d.table(playerPropPredictions.target)} WHERE game_date = ${d.dateParam('date')}) AS predictions,
        (SELECT count(*) FROM ${d.table(predictionAccuracy.target)} WHERE game_date = ${d.dateParam('date')}) AS graded`,
-    { date },
+    { date: sqlDate(date) },
     opts,
   );
   const predictions = Number(counts?.predictions ?? 0);
@@ -198,7 +197,7 @@ export async function exportDate(
      LEFT JOIN ${d.table(rawSchedule)} AS s ON s.game_id = p.game_id AND s.game_date = p.game_date
      WHERE p.game_date = ${d.dateParam('date')}
      ORDER BY p.game_id, p.player_lookup, p.system_id`,
-    { date },
+    { date: sqlDate(date) },
     opts,
   );
   const unscheduled = rows.find((r) => r.home_team_abbr === null || r.away_team_abbr === null);
@@ -210,35 +209,13 @@ export async function exportDate(
   }
   // Validating before writing: a file that exists is always a valid export.
   const doc = dateExportSchema.parse(buildDateExport(date, ctx.backfillId, rows));
-  const file = exportPath(exportDir, date);
-  await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
-  return { path: file, predictions: doc.summary.predictions };
+  const name = exportObjectName(date);
+  await sink.write(name, `${JSON.stringify(doc, null, 2)}\n`, { contentType: 'application/json; charset=utf-8' });
+  return { location: sink.locationOf(name), predictions: doc.summary.predictions };
 }
 
-/** Write to a temporary file next to the target, then rename over it (atomic on one file system). */
-async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomUUID()}.tmp`);
-  try {
-    await fs.writeFile(tmp, content, 'utf8');
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
-
-/** The dates among `dates` whose export file exists (the phase gate's "present" set). */
-export async function listExportedDates(exportDir: string, dates: readonly string[]): Promise<Set<string>> {
-  const folder = path.join(exportDir, PREDICTIONS_EXPORT_FOLDER);
-  let names: string[];
-  try {
-    names = await fs.readdir(folder);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
-    throw err;
-  }
-  const present = new Set(names);
+/** The dates among `dates` whose export exists in the sink (the phase gate's "present" set). */
+export async function listExportedDates(sink: ExportSink, dates: readonly string[]): Promise<Set<string>> {
+  const present = await sink.listPresent(PREDICTIONS_EXPORT_FOLDER, dates.map((date) => `${date}.json`));
   return new Set(dates.filter((date) => present.has(`${date}.json`)));
 }

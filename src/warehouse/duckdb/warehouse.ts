@@ -18,9 +18,7 @@ import {
   dateValue,
 } from '@duckdb/node-api';
 import {
-  type ColumnType,
   type DeduplicateArgs,
-  type Dialect,
   type QueryOptions,
   type ReplacePartitionArgs,
   type Row,
@@ -30,28 +28,10 @@ import {
   type Warehouse,
   WarehouseError,
   type WarehouseErrorKind,
-} from './types';
-
-const duckdbTypes: Record<ColumnType, string> = {
-  STRING: 'VARCHAR',
-  INT64: 'BIGINT',
-  FLOAT64: 'DOUBLE',
-  BOOL: 'BOOLEAN',
-  DATE: 'DATE',
-  TIMESTAMP: 'TIMESTAMP',
-};
-
-export const duckdbDialect: Dialect = {
-  name: 'duckdb',
-  table: (ref) => `${ref.dataset}.${ref.table}`,
-  param: (name) => `$${name}`,
-  dateParam: (name) => `CAST($${name} AS DATE)`,
-  addDays: (dateExpr, days) => `CAST((${dateExpr}) + (${days}) * INTERVAL 1 DAY AS DATE)`,
-  dateDiffDays: (later, earlier) => `DATE_DIFF('day', ${earlier}, ${later})`,
-  safeDivide: (num, den) => `(CASE WHEN (${den}) = 0 THEN NULL ELSE CAST(${num} AS DOUBLE) / (${den}) END)`,
-  columnType: (type) => duckdbTypes[type],
-  now: () => 'CAST(now() AS TIMESTAMP)',
-};
+  isSqlDate,
+} from '../types';
+import { identifier } from '../identifiers';
+import { duckdbDialect, duckdbTypes } from './dialect';
 
 const numericTypeIds = new Set<DuckDBTypeId>([
   DuckDBTypeId.BIGINT,
@@ -72,6 +52,14 @@ export function classifyDuckDbError(err: unknown): WarehouseError {
   else if (/conflict|Could not set lock|IO Error|Out of Memory|timeout|timed out/i.test(message)) kind = 'transient';
   else kind = 'transient';
   return new WarehouseError(message.split('\n')[0] ?? message, kind, { cause: err });
+}
+
+/** Our parameters as DuckDB values: a DATE travels as its ISO text and `dateParam` casts it. */
+function bind(params: SqlParams | undefined): Record<string, DuckDBValue> | undefined {
+  if (!params) return undefined;
+  const out: Record<string, DuckDBValue> = {};
+  for (const [name, v] of Object.entries(params)) out[name] = isSqlDate(v) ? v.value : v;
+  return out;
 }
 
 function toRows(reader: DuckDBResultReader): Row[] {
@@ -153,14 +141,14 @@ export class DuckDbWarehouse implements Warehouse {
 
   async query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
     return this.withConnection(async (conn) => {
-      const reader = await conn.runAndReadAll(sql, params);
+      const reader = await conn.runAndReadAll(sql, bind(params));
       return toRows(reader) as T[];
     }, opts);
   }
 
   async execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
     await this.withConnection(async (conn) => {
-      await conn.run(sql, params);
+      await conn.run(sql, bind(params));
     }, opts);
   }
 
@@ -173,10 +161,10 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async ensureTable(spec: TableSpec): Promise<void> {
-    const cols = spec.columns.map((c) => `${c.name} ${duckdbTypes[c.type]}`).join(', ');
+    const cols = spec.columns.map((c) => `${identifier(c.name, 'column')} ${duckdbTypes[c.type]}`).join(', ');
     await this.withConnection(async (conn) => {
-      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${spec.dataset}`);
-      await conn.run(`CREATE TABLE IF NOT EXISTS ${spec.dataset}.${spec.table} (${cols})`);
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${identifier(spec.dataset, 'dataset')}`);
+      await conn.run(`CREATE TABLE IF NOT EXISTS ${duckdbDialect.table(spec)} (${cols})`);
     });
   }
 
@@ -192,7 +180,7 @@ export class DuckDbWarehouse implements Warehouse {
       `SELECT ${[...produced.map((n) => `src.${n}`), ...extraExprs].join(', ')} FROM (${args.selectSql}) AS src ` +
       // Only the date being replaced: a SELECT that strayed outside it could otherwise duplicate other dates' rows.
       `WHERE src.${args.dateColumn} = CAST($__date AS DATE)`;
-    const params = args.params as Record<string, DuckDBValue>;
+    const params = bind(args.params) ?? {};
     return this.withConnection(async (conn) => {
       await conn.run('BEGIN TRANSACTION');
       try {

@@ -1,0 +1,23 @@
+/** The embedded default engine: one DuckDB file, zero set-up. */
+import path from 'node:path';
+import { z } from 'zod';
+import { defineEngine } from '../engine';
+import { duckdbDialect } from './dialect';
+import { DuckDbWarehouse } from './warehouse';
+
+export { duckdbDialect, duckdbTypes } from './dialect';
+export { classifyDuckDbError, DuckDbWarehouse, type DuckDbWarehouseOptions } from './warehouse';
+
+export const duckdbEngine = defineEngine({
+  kind: 'duckdb',
+  description: 'embedded DuckDB file (the zero-setup default)',
+  settings: {
+    duckdbPath: z.string().min(1).default(path.join('.data', 'warehouse.duckdb')),
+  },
+  env: { DUCKDB_PATH: 'duckdbPath' },
+  // One file is one warehouse, whichever relative path names it.
+  capKey: (s) => `duckdb:${path.resolve(s.duckdbPath)}`,
+  dialect: () => duckdbDialect,
+  create: (s) => new DuckDbWarehouse({ path: s.duckdbPath }),
+  describe: (s) => ({ duckdbPath: path.resolve(s.duckdbPath) }),
+});
