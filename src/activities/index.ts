@@ -53,6 +53,11 @@ export function toActivityFailure(err: unknown): Error {
   return ApplicationFailure.retryable(message, TRANSIENT_ERROR_TYPE);
 }
 
+/** The backfill a gate, plan or dedupe runs for: the workflow that scheduled the activity. */
+function callingWorkflowId(): string {
+  return Context.current().info.workflowExecution?.workflowId ?? 'standalone';
+}
+
 function requireProcessor(name: string): ProcessorDef {
   const def = getProcessor(name);
   if (!def) throw ApplicationFailure.nonRetryable(`unknown processor "${name}"`, 'UnknownProcessorError');
@@ -111,8 +116,9 @@ export function createActivities(deps: ActivityDeps) {
       bootstrapDays: number;
     }): Promise<PhaseGateReport> {
       const defs = input.processors.map(requireProcessor);
-      const report = await withSlotAndHeartbeat(`validate phase ${input.phase}`, () =>
+      const report = await withSlotAndHeartbeat(`validate phase ${input.phase}`, (signal) =>
         validatePhase(warehouse, input.phase, defs, {
+          queryOptions: { signal, labels: { backfill: callingWorkflowId(), phase: String(input.phase) } },
           from: input.from,
           to: input.to,
           bootstrapDays: input.bootstrapDays,
@@ -142,7 +148,7 @@ export function createActivities(deps: ActivityDeps) {
             to: input.to,
             orderBy: 'processed_at',
           },
-          { signal },
+          { signal, labels: { backfill: callingWorkflowId(), processor: def.name } },
         ),
       );
       deps.logger.info({ processor: def.name, from: input.from, to: input.to, ...result }, 'deduplicated');
@@ -157,8 +163,8 @@ export function createActivities(deps: ActivityDeps) {
       bootstrapDays: number;
     }): Promise<DatePlan> {
       const def = requireProcessor(input.processor);
-      return withSlotAndHeartbeat('plan', () =>
-        planProcessorDates(warehouse, def, input.from, input.to, input.bootstrapDays),
+      return withSlotAndHeartbeat('plan', (signal) =>
+        planProcessorDates(warehouse, def, input.from, input.to, input.bootstrapDays, { signal, labels: { backfill: callingWorkflowId() } }),
       );
     },
 

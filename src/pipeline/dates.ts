@@ -3,7 +3,7 @@
  * expected counts come from the same plan, so "why 804 and not 848?" always has an answer.
  */
 import type { DatePlan, SkippedDate } from '../shared/types';
-import { sqlDate, type Warehouse } from '../warehouse/types';
+import { type QueryOptions, sqlDate, type Warehouse } from '../warehouse/types';
 import { rawSchedule } from './raw';
 import type { ProcessorDef } from './types';
 
@@ -24,7 +24,7 @@ export interface GameDate {
 }
 
 /** Game dates in [from, to] from the schedule, with their position in the season. */
-export async function listGameDates(warehouse: Warehouse, from: string, to: string): Promise<GameDate[]> {
+export async function listGameDates(warehouse: Warehouse, from: string, to: string, opts?: QueryOptions): Promise<GameDate[]> {
   const d = warehouse.dialect;
   const schedule = d.table(rawSchedule);
   const rows = await warehouse.query(
@@ -36,6 +36,7 @@ export async function listGameDates(warehouse: Warehouse, from: string, to: stri
      FROM dates JOIN season_start ON dates.season = season_start.season
      ORDER BY dates.game_date`,
     { from: sqlDate(from), to: sqlDate(to) },
+    opts,
   );
   return rows.map((r) => ({ date: String(r.date), season: String(r.season), dayOfSeason: Number(r.day_of_season) }));
 }
@@ -46,8 +47,11 @@ export async function planProcessorDates(
   from: string,
   to: string,
   bootstrapDays: number,
+  opts?: QueryOptions,
 ): Promise<DatePlan> {
-  const gameDates = await listGameDates(warehouse, from, to);
+  // Every job of the plan is labelled with the processor it plans for (BigQuery job labels).
+  const labelled: QueryOptions = { ...opts, labels: { ...opts?.labels, processor: def.name } };
+  const gameDates = await listGameDates(warehouse, from, to, labelled);
   const skipped = new Map<string, string>();
   if (def.bootstrap) {
     for (const g of gameDates) {
@@ -57,7 +61,7 @@ export async function planProcessorDates(
     }
   }
   if (def.skipRule) {
-    const rows = await warehouse.query(def.skipRule.sql(warehouse.dialect), { from: sqlDate(from), to: sqlDate(to) });
+    const rows = await warehouse.query(def.skipRule.sql(warehouse.dialect), { from: sqlDate(from), to: sqlDate(to) }, labelled);
     for (const r of rows) {
       const date = String(r.skip_date);
       if (!skipped.has(date)) skipped.set(date, String(r.reason ?? def.skipRule.describe));

@@ -4,7 +4,7 @@
  * the dates that failed — computed the same way for `backfill validate` and inside the workflow.
  */
 import type { FieldCoverageResult, PhaseGateReport, TableGateResult } from '../shared/types';
-import { sqlDate, type Warehouse } from '../warehouse/types';
+import { type QueryOptions, sqlDate, type Warehouse } from '../warehouse/types';
 import { planProcessorDates } from './dates';
 import { ensureProcessorTable } from './engine';
 import type { ProcessorDef, TableProcessorDef } from './types';
@@ -19,6 +19,8 @@ export interface ValidateOptions {
   thresholds?: Record<string, number>;
   /** For export processors: the dates whose export exists (checked by the caller). */
   exportedDates?: (def: ProcessorDef, dates: string[]) => Promise<Set<string>>;
+  /** Cancellation and job labels for every query of the gate. */
+  queryOptions?: QueryOptions;
 }
 
 
@@ -27,7 +29,8 @@ export async function validateProcessor(
   def: ProcessorDef,
   options: ValidateOptions,
 ): Promise<TableGateResult> {
-  const plan = await planProcessorDates(warehouse, def, options.from, options.to, options.bootstrapDays);
+  const opts: QueryOptions = { ...options.queryOptions, labels: { ...options.queryOptions?.labels, processor: def.name } };
+  const plan = await planProcessorDates(warehouse, def, options.from, options.to, options.bootstrapDays, opts);
   const failedMap = options.failedDates?.[def.name] ?? {};
   const failedDates = Object.entries(failedMap).map(([date, error]) => ({ date, error }));
   const skipReasons: Record<string, number> = {};
@@ -43,7 +46,7 @@ export async function validateProcessor(
   if (def.kind === 'table') {
     await ensureProcessorTable(warehouse, def);
     table = `${def.target.dataset}.${def.target.table}`;
-    const stats = await tableStats(warehouse, def, options);
+    const stats = await tableStats(warehouse, def, options, opts);
     present = stats.dates;
     duplicateKeys = stats.duplicateKeys;
     duplicateDates = stats.duplicateDates;
@@ -109,6 +112,7 @@ async function tableStats(
   warehouse: Warehouse,
   def: TableProcessorDef,
   options: ValidateOptions,
+  opts: QueryOptions,
 ): Promise<{
   dates: Set<string>;
   duplicateKeys: number;
@@ -120,22 +124,27 @@ async function tableStats(
   const t = d.table(def.target);
   const inRange = `${def.dateColumn} BETWEEN ${d.dateParam('from')} AND ${d.dateParam('to')}`;
   const params = { from: sqlDate(options.from), to: sqlDate(options.to) };
-  const dateRows = await warehouse.query(`SELECT DISTINCT ${def.dateColumn} AS d FROM ${t} WHERE ${inRange}`, params);
+  const dateRows = await warehouse.query(`SELECT DISTINCT ${def.dateColumn} AS d FROM ${t} WHERE ${inRange}`, params, opts);
   const keys = def.keyColumns.join(', ');
   const [dup] = await warehouse.query(
     `SELECT count(*) AS n FROM (SELECT ${keys} FROM ${t} WHERE ${inRange} GROUP BY ${keys} HAVING count(*) > 1) AS dup_keys`,
     params,
+    opts,
   );
-  // The date column joins the grouping so each duplicated key is attributed to its date(s).
+  // The date column joins the grouping so each duplicated key is attributed to its date(s). It is
+  // listed once: usually it is a key column already, and BigQuery rejects a GROUP BY name that
+  // matches two select-list columns as ambiguous.
+  const keysWithDate = [...new Set([...def.keyColumns, def.dateColumn])].join(', ');
   const dupRows = await warehouse.query(
     `SELECT ${def.dateColumn} AS d, count(*) AS n FROM (
-       SELECT ${keys}, ${def.dateColumn} FROM ${t} WHERE ${inRange} GROUP BY ${keys}, ${def.dateColumn} HAVING count(*) > 1
+       SELECT ${keysWithDate} FROM ${t} WHERE ${inRange} GROUP BY ${keysWithDate} HAVING count(*) > 1
      ) AS dup_keys GROUP BY ${def.dateColumn} ORDER BY ${def.dateColumn}`,
     params,
+    opts,
   );
   const rules = def.fieldCoverage ?? [];
   const coverageSelect = rules.map((r, i) => `, count(${r.column}) AS c${i}`).join('');
-  const [cov] = await warehouse.query(`SELECT count(*) AS n${coverageSelect} FROM ${t} WHERE ${inRange}`, params);
+  const [cov] = await warehouse.query(`SELECT count(*) AS n${coverageSelect} FROM ${t} WHERE ${inRange}`, params, opts);
   const rows = Number(cov?.n ?? 0);
   const coverage: Record<string, number | null> = {};
   rules.forEach((r, i) => {

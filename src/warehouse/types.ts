@@ -94,13 +94,17 @@ export interface Dialect {
   least(...args: string[]): string;
   /**
    * STRING arguments joined, NULL when any argument is NULL (BigQuery's CONCAT; DuckDB's CONCAT
-   * skips NULLs). Cast non-strings first, deliberately: the engines print FLOAT64 differently.
+   * skips NULLs). Cast non-strings first and never a FLOAT64: BigQuery promises only "an
+   * approximate string representation" of one, and DuckDB prints 1.0 where BigQuery may print 1.
    */
   concat(...args: string[]): string;
   /**
    * `x` rounded to `places` decimals as FLOAT64, halfway cases away from zero (BigQuery's ROUND).
-   * DuckDB would round a DECIMAL argument (its type for a literal such as 2.675, and for arithmetic
-   * on one) exactly in decimal and return a DECIMAL; here x is FLOAT64 on both engines.
+   * DuckDB would round a DECIMAL argument (its type for a literal such as 1.005, and for arithmetic
+   * on one) exactly in decimal and return a DECIMAL; here x is FLOAT64 on both engines. A double
+   * within rounding error of a halfway point may still round apart (DuckDB scales by 10^places in
+   * double: 2.675 → 2.68; ZetaSQL's reference code in long double: 2.67), so never compare rounded
+   * values across engines for equality; round for presentation.
    */
   roundHalfAwayFromZero(x: string, places?: number): string;
   /**

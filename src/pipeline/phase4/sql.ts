@@ -61,5 +61,17 @@ export function newestGameFirst(alias: string, subjectColumn: string, source: { 
 
 /** Number of the expressions that are not NULL (an INT64 expression). */
 export function notNullCount(exprs: readonly string[]): string {
-  return exprs.map((e) => `(CASE WHEN ${e} IS NOT NULL THEN 1 ELSE 0 END)`).join(' + ');
+  return balancedSum(exprs.map((e) => `(CASE WHEN ${e} IS NOT NULL THEN 1 ELSE 0 END)`));
+}
+
+/**
+ * a + b + c + … as a balanced tree ((a + b) + (c + d)): the same integer sum, but nested log2(n)
+ * deep instead of n. A left-deep chain of 30 features nests the analysed expression tree deeper
+ * than Google's analyser will serialise ("Failed to read message." from ZetaSQL).
+ */
+export function balancedSum(terms: readonly string[]): string {
+  if (terms.length === 0) return '0';
+  if (terms.length === 1) return terms[0] as string;
+  const mid = Math.ceil(terms.length / 2);
+  return `(${balancedSum(terms.slice(0, mid))} + ${balancedSum(terms.slice(mid))})`;
 }

@@ -1,7 +1,9 @@
 /**
- * The production engine: BigQuery through @google-cloud/bigquery. Credentials come from
- * Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS or the environment's identity);
- * the settings hold at most the credentials file's path, never its contents.
+ * The production engine: BigQuery through @google-cloud/bigquery. Credentials come from the key
+ * file named by GOOGLE_APPLICATION_CREDENTIALS, else Application Default Credentials (the
+ * environment's identity) — except with BIGQUERY_API_ENDPOINT and no key file (an emulator, the
+ * contract tests), where no credentials are looked up and requests carry no Authorization header.
+ * The settings hold at most the credentials file's path, never its contents.
  */
 import fs from 'node:fs';
 import { z } from 'zod';
@@ -11,7 +13,8 @@ import { bigqueryDialect, DATASET_NAME, PROJECT_ID } from './dialect';
 import { BigQueryWarehouse } from './warehouse';
 
 export { bigqueryDialect, bigqueryTypes, mapDataset, type DatasetMapping } from './dialect';
-export { BigQueryWarehouse, type BigQueryWarehouseOptions } from './warehouse';
+export { BigQueryWarehouse, classifyBigQueryError, sanitizeLabels, type BigQueryWarehouseOptions } from './warehouse';
+export { createSchemaStatement, createTableStatement, deduplicateStatement, replacePartitionStatement } from './statements';
 
 /** "nba_analytics=prod_nba_analytics,nba_raw=raw" → { nba_analytics: 'prod_nba_analytics', … }. */
 const datasetMap = z
@@ -111,6 +114,7 @@ export const bigqueryEngine = defineEngine({
     datasetPrefix: s.bigqueryDatasetPrefix,
     datasets: s.bigqueryDatasets,
     maxBytesBilled: s.bigqueryMaxBytesBilled,
-    credentials: s.bigqueryCredentialsFile ? 'key file' : 'application default',
+    credentials: s.bigqueryCredentialsFile ? 'key file' : s.bigqueryApiEndpoint ? 'none (custom endpoint)' : 'application default',
+    ...(s.bigqueryApiEndpoint ? { apiEndpoint: s.bigqueryApiEndpoint } : {}),
   }),
 });

@@ -16,8 +16,6 @@ export const DEDUPE_FROM_PARAM = 'dedupe_from';
 export const DEDUPE_TO_PARAM = 'dedupe_to';
 export const APPEND_ROWS_PARAM = 'append_rows';
 
-/** BigQuery locations: US, EU, europe-west2, … (the same check as the engine's setting). */
-const LOCATION = /^[A-Za-z][A-Za-z0-9-]{1,40}$/;
 /** Column types BigQuery can cluster by (FLOAT64 cannot). */
 const CLUSTERABLE = new Set<ColumnType>(['STRING', 'INT64', 'BOOL', 'DATE', 'TIMESTAMP']);
 /** BigQuery's limit on clustering columns. */
@@ -29,15 +27,15 @@ export function column(name: string): string {
 }
 
 /**
- * CREATE SCHEMA for a dataset in a location. The location is a setting, not data: it is checked
- * to be letters, digits and hyphens (as project ids are) before it becomes a string literal,
- * because DDL options do not take query parameters. The job runs in the same location.
+ * CREATE SCHEMA for a dataset. No `OPTIONS (location = …)`: without it BigQuery creates the
+ * dataset in the location the job runs in, and the job's location travels as a job setting (the
+ * API's `location`), so no setting value is ever spliced into SQL text; DDL options take no query
+ * parameters.
  */
-export function createSchemaStatement(args: { project: string; dataset: string; location: string }): string {
+export function createSchemaStatement(args: { project: string; dataset: string }): string {
   if (!PROJECT_ID.test(args.project)) throw new TypeError(`invalid BigQuery project id ${JSON.stringify(args.project)}`);
   if (!DATASET_NAME.test(args.dataset)) throw new TypeError(`invalid BigQuery dataset name ${JSON.stringify(args.dataset)}`);
-  if (!LOCATION.test(args.location)) throw new TypeError(`invalid BigQuery location ${JSON.stringify(args.location)}`);
-  return `CREATE SCHEMA IF NOT EXISTS \`${args.project}.${args.dataset}\` OPTIONS (location = '${args.location}')`;
+  return `CREATE SCHEMA IF NOT EXISTS \`${args.project}.${args.dataset}\``;
 }
 
 /** The clustering columns BigQuery accepts: clusterable types, not the partition column, at most 4. */

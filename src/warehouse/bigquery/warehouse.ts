@@ -161,7 +161,7 @@ function columnValue(type: ColumnType, v: unknown): BigQueryParameterValue {
     case 'BOOL':
       return { value: v === true || v === 'true' ? 'true' : v === false || v === 'false' ? 'false' : String(Boolean(v)) };
     default:
-      return { value: typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean) };
+      return { value: typeof v === 'string' ? v : JSON.stringify(v) };
   }
 }
 
@@ -366,9 +366,9 @@ export function classifyBigQueryError(err: unknown, context = 'BigQuery request'
  */
 class StaticTokenAuth {
   constructor(private readonly token: string | undefined) {}
-  getRequestHeaders(): Promise<Headers> {
-    const headers = new Headers();
-    if (this.token) headers.set('authorization', `Bearer ${this.token}`);
+  getRequestHeaders(): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
     return Promise.resolve(headers);
   }
   getAccessToken(): Promise<{ token: string | null }> {
@@ -418,6 +418,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the original rejection, unchanged
         reject(e);
       },
     );
@@ -470,6 +471,8 @@ export class BigQueryWarehouse implements Warehouse, BytesEstimator {
   readonly dialect;
   private readonly client: BigQuery;
   private readonly pollIntervalMs: number;
+  /** Datasets this process has created or found, so ensuring many tables runs one CREATE SCHEMA per dataset. */
+  private readonly datasets = new Map<string, Promise<unknown>>();
   private closed = false;
 
   constructor(private readonly options: BigQueryWarehouseOptions) {
@@ -503,14 +506,19 @@ export class BigQueryWarehouse implements Warehouse, BytesEstimator {
       jobId,
       ...(run.dryRun ? { dryRun: true } : {}),
     };
-    const insert = this.client.createQueryJob(request);
+    const insert: Promise<[Job, JobMetadata]> = this.client.createQueryJob(request).catch(async (err: unknown) => {
+      // With client retries on, a retried jobs.insert of a job the first attempt created meets 409: carry on with it.
+      if ((err as { code?: unknown }).code !== 409 || run.dryRun) throw err;
+      const existing = this.client.job(jobId, { location: this.options.location });
+      return [existing, (await existing.getMetadata())[0] as JobMetadata];
+    });
     let job: Job | undefined;
     try {
       let metadata: JobMetadata;
       [job, metadata] = await untilAborted(insert, run.signal);
       while (metadata.status?.state !== 'DONE') {
         await delay(this.pollIntervalMs, run.signal);
-        [metadata] = await untilAborted(job.getMetadata(), run.signal);
+        metadata = (await untilAborted(job.getMetadata(), run.signal))[0] as JobMetadata;
       }
       if (metadata.status.errorResult) {
         throw classifyBigQueryError({ errorResult: metadata.status.errorResult, errors: metadata.status.errors }, context, this.secrets());
@@ -519,7 +527,7 @@ export class BigQueryWarehouse implements Warehouse, BytesEstimator {
     } catch (err) {
       if (err instanceof AbortedWait) {
         await this.cancelJob(jobId, insert);
-        throw new WarehouseError(`${context} cancelled: the activity was cancelled; jobs.cancel was requested`, 'cancelled');
+        throw new WarehouseError(`${context} cancelled: its signal was aborted and jobs.cancel was requested`, 'cancelled');
       }
       // A failed poll leaves the job running; cancel it so the activity's retry does not race it.
       if (job && !(err instanceof WarehouseError)) void job.cancel().catch(() => undefined);
@@ -584,7 +592,7 @@ export class BigQueryWarehouse implements Warehouse, BytesEstimator {
     const dataset = mapDataset(this.options.mapping, ref.dataset);
     try {
       // tables.get: free, unlike an INFORMATION_SCHEMA query; a 404 (table or dataset) is "no".
-      const [exists] = (await this.client.dataset(dataset).table(identifier(ref.table, 'table')).exists()) as [boolean];
+      const [exists] = await this.client.dataset(dataset).table(identifier(ref.table, 'table')).exists();
       return exists;
     } catch (err) {
       throw classifyBigQueryError(err, `BigQuery tables.get ${dataset}.${ref.table}`, this.secrets());
@@ -593,9 +601,14 @@ export class BigQueryWarehouse implements Warehouse, BytesEstimator {
 
   async ensureTable(spec: TableSpec): Promise<void> {
     const dataset = mapDataset(this.options.mapping, spec.dataset);
-    await this.runJob(createSchemaStatement({ project: this.options.project, dataset, location: this.options.location }), [], {
-      operation: 'ensure_dataset',
-    });
+    let created = this.datasets.get(dataset);
+    if (!created) {
+      const sql = createSchemaStatement({ project: this.options.project, dataset });
+      created = this.runJob(sql, [], { operation: 'ensure_dataset' });
+      this.datasets.set(dataset, created);
+      created.catch(() => this.datasets.delete(dataset));
+    }
+    await created;
     await this.runJob(createTableStatement(this.dialect.table(spec), spec), [], { operation: 'ensure_table' });
   }
 

@@ -13,7 +13,9 @@ export const duckdbTypes: Record<ColumnType, string> = {
 
 /**
  * BigQuery's NULL rule for a variadic function DuckDB implements NULL-skipping: any NULL argument
- * makes the result NULL, otherwise DuckDB's function decides.
+ * makes the result NULL, otherwise DuckDB's function decides. A NaN argument would still differ
+ * (BigQuery returns NaN, DuckDB sorts NaN above every number), but our SQL makes none: division
+ * goes through safeDivide.
  */
 function nullIfAnyNull(fn: string, args: readonly string[]): string {
   if (args.length === 0) throw new Error(`${fn} needs at least one argument`);

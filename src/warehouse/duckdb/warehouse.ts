@@ -198,7 +198,14 @@ export class DuckDbWarehouse implements Warehouse {
 
   async deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
     const target = duckdbDialect.table(args.target);
-    const cols = args.target.columns.map((c) => c.name).join(', ');
+    const names = args.target.columns.map((c) => identifier(c.name, 'column'));
+    const cols = names.join(', ');
+    // Newest first, ties broken by every other column, so the same table always keeps the same row
+    // (as the BigQuery engine does); NULLs placed explicitly, as BigQuery places them.
+    const order = [
+      `${identifier(args.orderBy, 'column')} DESC NULLS LAST`,
+      ...names.filter((n) => n !== args.orderBy && !args.keyColumns.includes(n)).map((n) => `${n} ASC NULLS FIRST`),
+    ].join(', ');
     const inRange = `${args.dateColumn} BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)`;
     const range = { from: args.from, to: args.to };
     return this.withConnection(async (conn) => {
@@ -207,7 +214,7 @@ export class DuckDbWarehouse implements Warehouse {
         const before = await conn.runAndReadAll(`SELECT count(*) AS n FROM ${target} WHERE ${inRange}`, range);
         await conn.run(
           `CREATE TEMP TABLE __dedup AS SELECT ${cols} FROM (
-             SELECT ${cols}, ROW_NUMBER() OVER (PARTITION BY ${args.keyColumns.join(', ')} ORDER BY ${args.orderBy} DESC) AS __rn
+             SELECT ${cols}, ROW_NUMBER() OVER (PARTITION BY ${args.keyColumns.join(', ')} ORDER BY ${order}) AS __rn
              FROM ${target} WHERE ${inRange}) AS ranked WHERE __rn = 1`,
           range,
         );

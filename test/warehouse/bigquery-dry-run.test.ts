@@ -1,0 +1,80 @@
+/**
+ * `backfill start --dry-run` on BigQuery, end to end through the CLI, against the BigQuery API
+ * contract server: the plan's per-processor bytes come from BigQuery dry-run jobs on sampled dates,
+ * the cost is priced at BIGQUERY_PRICE_PER_TIB, and nothing but reads and dry runs is sent.
+ */
+import { runCli } from '../../src/cli';
+import { startBigQueryContractServer, type BigQueryContractServer } from '../helpers/bigquery-api';
+
+const PROJECT = 'nba-props-platform';
+const GIB = 2 ** 30;
+const GAME_DATES = ['2024-10-22', '2024-10-23', '2024-10-24', '2024-11-05', '2024-11-06', '2024-11-07', '2024-11-08'];
+
+let server: BigQueryContractServer;
+
+beforeAll(async () => {
+  server = await startBigQueryContractServer({ projectId: PROJECT });
+  server.respond((job) => {
+    if (/AS day_of_season/.test(job.query)) {
+      // Five dates in the season's bootstrap window, so Phase 4 skips them.
+      return {
+        schema: [{ name: 'date', type: 'DATE' }, { name: 'season', type: 'STRING' }, { name: 'day_of_season', type: 'INTEGER' }],
+        rows: GAME_DATES.map((date, i) => ({ date, season: '2024-25', day_of_season: i < 3 ? i : 14 + i })),
+      };
+    }
+    // Dry runs of each processor's MERGE: player_game_summary scans 2 GiB a date, the others 0.5 GiB.
+    if (job.dryRun) return { totalBytesProcessed: /player_game_summary/.test(job.query.split('\n')[0] ?? '') ? 2 * GIB : GIB / 2 };
+    return undefined;
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+test('the plan prices each processor from dry-run jobs on sampled dates, at the configured price, and sends nothing that writes', async () => {
+  let out = '';
+  let err = '';
+  const code = await runCli(['start', '--from', '2024-10-22', '--to', '2024-11-08', '--phases', '3,4', '--dry-run', '--json'], {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    env: {
+      TEMPORAL_ADDRESS: '127.0.0.1:1', // never contacted: a dry run needs no Temporal
+      WAREHOUSE: 'bigquery',
+      BIGQUERY_PROJECT: PROJECT,
+      BIGQUERY_API_ENDPOINT: server.url,
+      BIGQUERY_PRICE_PER_TIB: '5',
+      BOOTSTRAP_DAYS: '14',
+    },
+  });
+  expect(err).toBe('');
+  expect(code).toBe(0);
+  const plan = JSON.parse(out) as {
+    phases: Array<{ groups: Array<Array<{ processor: string; datesToRun: number; bytes?: { sampledDates: string[]; bytesPerDate: number; totalBytes: number; costUsd: number } }>> }>;
+    totals: { bytes: { totalBytes: number; costUsd: number; pricePerTib: number } };
+  };
+  const all = plan.phases.flatMap((p) => p.groups.flat());
+  const pgs = all.find((p) => p.processor === 'player_game_summary')!;
+  expect(pgs.datesToRun).toBe(7);
+  expect(pgs.bytes).toEqual({
+    sampledDates: ['2024-10-22', '2024-10-24', '2024-11-08'],
+    bytesPerDate: 2 * GIB,
+    totalBytes: 14 * GIB,
+    costUsd: (14 * GIB / 2 ** 40) * 5,
+  });
+  const pcf = all.find((p) => p.processor === 'player_composite_factors')!;
+  expect(pcf.datesToRun).toBe(4);
+  expect(pcf.bytes?.totalBytes).toBe(2 * GIB);
+  const sum = all.reduce((a, p) => a + (p.bytes?.totalBytes ?? 0), 0);
+  expect(plan.totals.bytes.totalBytes).toBe(sum);
+  expect(plan.totals.bytes.pricePerTib).toBe(5);
+  expect(plan.totals.bytes.costUsd).toBeCloseTo((sum / 2 ** 40) * 5, 10);
+
+  // Every write was a dry run; everything else read.
+  const wet = server.jobs.filter((j) => !j.dryRun);
+  expect(wet.length).toBeGreaterThan(0);
+  for (const job of wet) expect(job.query).toMatch(/^\s*(WITH|SELECT)\b/);
+  const dry = server.jobs.filter((j) => j.dryRun);
+  expect(dry.length).toBe(all.filter((p) => p.bytes).reduce((a, p) => a + p.bytes!.sampledDates.length, 0));
+  for (const job of dry) expect(job.query).toMatch(/^MERGE /);
+});
