@@ -57,7 +57,7 @@ test('the plan prices each processor from dry-run jobs on sampled dates, at the 
   const pgs = all.find((p) => p.processor === 'player_game_summary')!;
   expect(pgs.datesToRun).toBe(7);
   expect(pgs.bytes).toEqual({
-    sampledDates: ['2024-10-22', '2024-10-24', '2024-11-08'],
+    sampledDates: ['2024-10-22', '2024-11-05', '2024-11-08'],
     bytesPerDate: 2 * GIB,
     totalBytes: 14 * GIB,
     costUsd: (14 * GIB / 2 ** 40) * 5,
