@@ -1,8 +1,9 @@
 /**
  * `npm start`: the demo on embedded defaults. With no TEMPORAL_ADDRESS and nothing answering on
  * localhost:7233 it starts a local Temporal dev server persisted under .data/ (left running for
- * the Web UI), runs a worker in this process, seeds the demo data into DuckDB when the warehouse is
- * empty, starts (or re-attaches to) the demo backfill and shows its progress until it finishes.
+ * the Web UI), runs a worker in this process, seeds the demo data into the warehouse (DuckDB unless
+ * WAREHOUSE says otherwise) when it is empty, starts (or re-attaches to) the demo backfill and
+ * shows its progress until it finishes.
  * Ctrl-C detaches: running it again picks the same workflow up where it was.
  */
 import fs from 'node:fs';
@@ -19,7 +20,15 @@ import { rawSchedule } from './pipeline/raw';
 import { planPhases } from './pipeline/registry';
 import { ensureWarehouseTables } from './pipeline/tables';
 import { createBackfillWorker } from './worker';
-import { createWarehouse } from './warehouse';
+import { createWarehouse, describeWarehouse } from './warehouse';
+
+/** One line naming the configured warehouse (no secrets: describeWarehouse holds none). */
+function warehouseLocation(config: Config): string {
+  return Object.entries(describeWarehouse(config))
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+}
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -86,7 +95,7 @@ async function main(): Promise<number> {
     await ensureWarehouseTables(warehouse);
     const [games] = await warehouse.query(`SELECT count(*) AS n FROM ${warehouse.dialect.table(rawSchedule)}`);
     if (Number(games?.n ?? 0) === 0) {
-      say(`warehouse ${config.duckdbPath} is empty: seeding the ${presetName} demo data (${preset.from} → ${preset.to})…`);
+      say(`warehouse ${warehouseLocation(config)} is empty: seeding the ${presetName} demo data (${preset.from} → ${preset.to})…`);
       const summary = await seedDemoData(warehouse, { preset: presetName });
       say(`seeded ${JSON.stringify(summary)}`);
     }

@@ -69,17 +69,9 @@ const baseSchema = z.object({
 
 /** One schema: the common settings plus every registered engine's own. */
 export const configSchema = baseSchema.extend(ENGINE_SETTINGS).superRefine((c, ctx) => {
-  const unknownDatasets = Object.keys(c.bigqueryDatasets).filter((k) => !(PIPELINE_DATASETS as readonly string[]).includes(k));
-  if (unknownDatasets.length > 0) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['bigqueryDatasets'],
-      message: `unknown dataset ${unknownDatasets.join(', ')}; ours are ${PIPELINE_DATASETS.join(', ')}`,
-    });
-  }
   // An unknown engine is already reported on WAREHOUSE.
   if (!(ENGINE_KINDS as readonly string[]).includes(c.warehouse)) return;
-  const problem = getEngine(c.warehouse).check?.(c);
+  const problem = getEngine(c.warehouse).check?.(c, { datasets: PIPELINE_DATASETS });
   if (problem) ctx.addIssue({ code: 'custom', path: [`env:${problem[0]}`], message: problem[1] });
 });
 

@@ -7,6 +7,12 @@
 import type { z } from 'zod';
 import type { Dialect, Warehouse } from './types';
 
+/** What the pipeline tells an engine's checks about itself. */
+export interface EngineCheckContext {
+  /** The logical datasets the pipeline reads and writes (a mapping may rename only these). */
+  datasets: readonly string[];
+}
+
 export interface WarehouseEngine<S extends z.ZodRawShape = z.ZodRawShape> {
   /** The value of WAREHOUSE that selects this engine. */
   readonly kind: string;
@@ -19,7 +25,7 @@ export interface WarehouseEngine<S extends z.ZodRawShape = z.ZodRawShape> {
    * Checks across settings, run only when this engine is selected; returns the first problem as
    * [environment variable, message], or undefined.
    */
-  check?(settings: z.output<z.ZodObject<S>>): readonly [string, string] | undefined;
+  check?(settings: z.output<z.ZodObject<S>>, context: EngineCheckContext): readonly [string, string] | undefined;
   /** What the deployment-wide warehouse cap protects: one key per warehouse, whatever the queue. */
   capKey(settings: z.output<z.ZodObject<S>>): string;
   dialect(settings: z.output<z.ZodObject<S>>): Dialect;

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, warehouseKey } from '../../src/config';
+import { PIPELINE_DATASETS } from '../../src/pipeline/datasets';
+import { RAW_TABLES } from '../../src/pipeline/raw';
+import { tableProcessors } from '../../src/pipeline/registry';
 import { bigqueryDialect, createWarehouse, ENGINE_KINDS, warehouseDialect } from '../../src/warehouse';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'props-backfill-config-'));
@@ -48,7 +51,10 @@ test.each([
   [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'Not A Project' }, /^invalid setting BIGQUERY_PROJECT: not a GCP project id/],
   [{ BIGQUERY_DATASETS: 'nba_analytics' }, /^invalid setting BIGQUERY_DATASETS: "nba_analytics" is not logical_dataset=bigquery_dataset/],
   [{ BIGQUERY_DATASETS: 'nba_analytics=prod`; DROP TABLE x; --' }, /^invalid setting BIGQUERY_DATASETS: /],
-  [{ BIGQUERY_DATASETS: 'nba_secret=prod_secret' }, /^invalid setting BIGQUERY_DATASETS: unknown dataset nba_secret; ours are nba_raw, /],
+  [
+    { WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', BIGQUERY_DATASETS: 'nba_secret=prod_secret' },
+    /^invalid setting BIGQUERY_DATASETS: unknown dataset nba_secret; ours are nba_raw, /,
+  ],
   [{ BIGQUERY_DATASET_PREFIX: 'prod-' }, /^invalid setting BIGQUERY_DATASET_PREFIX: only letters, digits and _ are allowed$/],
   [{ BIGQUERY_MAX_BYTES_BILLED: '10GB' }, /^invalid setting BIGQUERY_MAX_BYTES_BILLED: /],
   [
@@ -115,4 +121,9 @@ test('identifiers from a hostile mapping never reach SQL: the dialect refuses th
   expect(() => d.table({ dataset: 'nba_raw', table: 'schedule' })).toThrow(/invalid BigQuery dataset name/);
   expect(() => d.table({ dataset: 'nba_analytics', table: 'p; DELETE' })).toThrow(/invalid table/);
   expect(() => bigqueryDialect({ project: 'p`.x', mapping: { prefix: '', datasets: {} } })).toThrow(/invalid BigQuery project id/);
+});
+
+test('PIPELINE_DATASETS (what a mapping may rename) is exactly the datasets our tables live in', () => {
+  const used = new Set([...RAW_TABLES.map((t) => t.dataset), ...tableProcessors().flatMap((d) => [d.target.dataset, ...d.inputs.map((i) => i.dataset)])]);
+  expect([...used].sort()).toEqual([...PIPELINE_DATASETS].sort());
 });

@@ -69,8 +69,10 @@ export const bigqueryEngine = defineEngine({
     GOOGLE_APPLICATION_CREDENTIALS: 'bigqueryCredentialsFile',
     BIGQUERY_API_ENDPOINT: 'bigqueryApiEndpoint',
   },
-  check: (s) => {
+  check: (s, context) => {
     if (s.bigqueryProject === '') return ['BIGQUERY_PROJECT', 'required when WAREHOUSE=bigquery'];
+    const unknown = Object.keys(s.bigqueryDatasets).filter((k) => !context.datasets.includes(k));
+    if (unknown.length > 0) return ['BIGQUERY_DATASETS', `unknown dataset ${unknown.join(', ')}; ours are ${context.datasets.join(', ')}`];
     if (s.bigqueryCredentialsFile !== '') {
       // Read to check it is usable; its contents are a secret and appear in no message.
       let text: string;
