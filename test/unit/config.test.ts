@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, warehouseKey } from '../../src/config';
 import { PIPELINE_DATASETS } from '../../src/pipeline/datasets';
 import { RAW_TABLES } from '../../src/pipeline/raw';
 import { tableProcessors } from '../../src/pipeline/registry';
-import { bigqueryDialect, createWarehouse, ENGINE_KINDS, warehouseDialect } from '../../src/warehouse';
+import { bigqueryDialect, createWarehouse, describeWarehouse, ENGINE_KINDS, warehouseDialect } from '../../src/warehouse';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'props-backfill-config-'));
 const notJson = path.join(tmp, 'not-json.json');
@@ -126,4 +126,13 @@ test('identifiers from a hostile mapping never reach SQL: the dialect refuses th
 test('PIPELINE_DATASETS (what a mapping may rename) is exactly the datasets our tables live in', () => {
   const used = new Set([...RAW_TABLES.map((t) => t.dataset), ...tableProcessors().flatMap((d) => [d.target.dataset, ...d.inputs.map((i) => i.dataset)])]);
   expect([...used].sort()).toEqual([...PIPELINE_DATASETS].sort());
+});
+
+test("what the worker logs of the warehouse names no secret: not the key file's path, not its contents", () => {
+  const c = loadConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', GOOGLE_APPLICATION_CREDENTIALS: keyFile });
+  const logged = JSON.stringify(describeWarehouse(c));
+  expect(logged).toContain('my-project');
+  expect(logged).toContain('key file');
+  expect(logged).not.toContain(keyFile);
+  expect(logged).not.toContain('PRIVATE KEY');
 });
