@@ -10,6 +10,8 @@ export const BACKFILL_PHASE = defineSearchAttributeKey('BackfillPhase', SearchAt
 export const BACKFILL_PROCESSOR = defineSearchAttributeKey('BackfillProcessor', SearchAttributeType.KEYWORD);
 export const BACKFILL_STATUS = defineSearchAttributeKey('BackfillStatus', SearchAttributeType.KEYWORD);
 export const BACKFILL_PROGRESS = defineSearchAttributeKey('BackfillProgressPct', SearchAttributeType.INT);
+/** Minutes until the whole backfill is expected to finish (0 when done). */
+export const BACKFILL_ETA_MINUTES = defineSearchAttributeKey('BackfillEtaMinutes', SearchAttributeType.INT);
 
 /** Name → type, in the form the dev server's `--search-attribute Name=Type` flag takes. */
 export const CUSTOM_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
@@ -18,4 +20,5 @@ export const CUSTOM_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int'> = {
   BackfillProcessor: 'Keyword',
   BackfillStatus: 'Keyword',
   BackfillProgressPct: 'Int',
+  BackfillEtaMinutes: 'Int',
 };

@@ -77,7 +77,8 @@ export interface ProcessorWorkflowInput {
 export interface ProcessorProgress {
   processor: string;
   phase: number;
-  status: 'running' | 'paused' | 'completed' | 'continuing';
+  /** pending: planned, its group not started yet. */
+  status: 'pending' | 'running' | 'paused' | 'completed' | 'continuing';
   total: number;
   done: number;
   skipped: number;

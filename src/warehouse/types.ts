@@ -127,6 +127,19 @@ export interface QueryOptions {
   signal?: AbortSignal;
   /** Attached to the job where the engine supports it (BigQuery job labels). */
   labels?: Record<string, string>;
+  /**
+   * Called once for each job the call ran, when the job finished (also when it failed), with what
+   * the engine reports of it; engines that bill nothing (DuckDB) never call it. Metrics use it.
+   */
+  onJobStatistics?: (stats: JobStatistics) => void;
+}
+
+/** What a finished job cost, as the engine reports it. */
+export interface JobStatistics {
+  /** Bytes the job was billed for (BigQuery's totalBytesBilled: rounded up, with a per-table minimum). */
+  bytesBilled: number;
+  /** Bytes the job processed (BigQuery's totalBytesProcessed). */
+  bytesProcessed: number;
 }
 
 export interface ReplacePartitionArgs {

@@ -17,6 +17,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -36,6 +37,17 @@ import {
   setConcurrencyUpdate,
 } from '../shared/messages';
 import {
+  backfillEtaSeconds,
+  completeRun,
+  ledgerFromPlan,
+  ledgerProgress,
+  observeRate,
+  percentFinished,
+  startRun,
+  type ProcessorLedger,
+} from '../shared/progress';
+import {
+  BACKFILL_ETA_MINUTES,
   BACKFILL_ID,
   BACKFILL_PHASE,
   BACKFILL_PROCESSOR,
@@ -61,11 +73,15 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   let concurrency = input.concurrency;
   let stage: BackfillStage = { kind: 'planning' };
   const gates: PhaseGateReport[] = [];
-  /** processor → latest progress (child reports, then the final result). */
-  const progressByProcessor = new Map<string, ProcessorProgress>();
-  /** processor → merged result of its runs (first run and retries). */
-  const results = new Map<string, ProcessorResult>();
+  /** processor → what its runs settled, by date (see src/shared/progress.ts). */
+  const ledgers = new Map<string, ProcessorLedger>();
+  /** processor → the latest report of its run in flight. */
+  const live = new Map<string, ProcessorProgress>();
+  /** The request's phases and groups, once described. */
+  let pipelinePlan: Array<{ phase: number; groups: string[][] }> = [];
   const runningChildren = new Set<string>();
+  /** Set once the pipeline is described: this run plans up front and keeps the ETA attribute. */
+  let etaAttribute = false;
   let gateDecision: 'approve' | 'retry-phase' | 'retry-failed' | undefined;
   let retryRound = 0;
 
@@ -79,9 +95,14 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
   });
 
+  const processorProgress = (): Map<string, ProcessorProgress> =>
+    new Map([...ledgers.values()].map((l) => [l.processor, ledgerProgress(l, live.get(l.processor))]));
+  const etaSeconds = (byProcessor: Map<string, ProcessorProgress>): number | null =>
+    stage.kind === 'completed' ? 0 : backfillEtaSeconds({ phases: pipelinePlan, progress: byProcessor });
+
   const progress = (): BackfillProgress => {
-    const processors = [...progressByProcessor.values()];
-    const etas = processors.filter((p) => p.status !== 'completed').map((p) => p.etaSeconds);
+    const byProcessor = processorProgress();
+    const processors = [...byProcessor.values()];
     return {
       backfillId,
       from: input.from,
@@ -93,7 +114,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       stage,
       processors,
       gates,
-      etaSeconds: etas.length > 0 && etas.every((e) => e !== null) ? Math.max(...(etas)) : null,
+      etaSeconds: etaSeconds(byProcessor),
     };
   };
 
@@ -107,7 +128,9 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   };
 
   const describe = (): void => {
-    const lines = [...progressByProcessor.values()].map(
+    const byProcessor = processorProgress();
+    const processors = [...byProcessor.values()];
+    const lines = processors.map(
       (p) => `- ${p.processor}: ${p.done}/${p.total - p.skipped} done, ${p.failed} failed, ${p.skipped} skipped (${p.status})`,
     );
     const head =
@@ -116,7 +139,16 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
         : stage.kind === 'gate_failed'
           ? `Phase ${stage.phase} gate FAILED — waiting for approve-gate / retry-phase / cancel`
           : stage.kind.replace('_', ' ');
-    setCurrentDetails(`**${backfillId}** ${input.from} → ${input.to}: ${head}\n\n${lines.join('\n')}`);
+    // The slowest running processor decides when the group ends: name it.
+    const slowest = processors
+      .filter((p) => p.status !== 'completed' && p.status !== 'pending' && p.etaSeconds !== null)
+      .sort((a, b) => (b.etaSeconds ?? 0) - (a.etaSeconds ?? 0))[0];
+    const eta = etaSeconds(byProcessor);
+    const tail =
+      `${percentFinished(processors)}% of processor-dates finished` +
+      (eta !== null && stage.kind !== 'completed' ? `, backfill ETA ${minutes(eta)}` : '') +
+      (slowest ? `; slowest: ${slowest.processor} (${minutes(slowest.etaSeconds ?? 0)} left)` : '');
+    setCurrentDetails(`**${backfillId}** ${input.from} → ${input.to}: ${head} — ${tail}\n\n${lines.join('\n')}`);
   };
 
   const forward = async (send: (childId: string) => Promise<void>): Promise<void> => {
@@ -130,11 +162,16 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   setHandler(backfillProgressQuery, progress);
   setHandler(gateReportsQuery, () => gates);
   setHandler(childProgressSignal, (p: ProcessorProgress) => {
-    progressByProcessor.set(p.processor, p);
-    const all = [...progressByProcessor.values()];
-    const total = all.reduce((n, x) => n + x.total - x.skipped, 0);
-    const finished = all.reduce((n, x) => n + x.done + x.failed, 0);
-    if (total > 0) upsertSearchAttributes([{ key: BACKFILL_PROGRESS, value: Math.floor((finished / total) * 100) }]);
+    const ledger = ledgers.get(p.processor);
+    // A report from a run that already settled (a late signal) must not reopen it.
+    if (!ledger || ledger.running.length === 0) return;
+    live.set(p.processor, p);
+    ledgers.set(p.processor, observeRate(ledger, p));
+    const byProcessor = processorProgress();
+    const attrs: Parameters<typeof upsertSearchAttributes>[0] = [{ key: BACKFILL_PROGRESS, value: percentFinished([...byProcessor.values()]) }];
+    const eta = etaSeconds(byProcessor);
+    if (eta !== null && etaAttribute) attrs.push({ key: BACKFILL_ETA_MINUTES, value: Math.ceil(eta / 60) });
+    upsertSearchAttributes(attrs);
     describe();
   });
   setHandler(pauseSignal, async () => {
@@ -173,10 +210,12 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     { key: BACKFILL_STATUS, value: 'planning' },
   ]);
 
-  /** Runs one processor over `dates` as a child workflow and merges its outcome into `results`. */
+  /** Runs one processor over `plan.dates` as a child workflow and settles its outcome in the ledger. */
   const runProcessor = async (phase: number, processor: string, plan: DatePlan, childSuffix: string): Promise<void> => {
     const childId = `${backfillId}/${processor}${childSuffix}`;
     runningChildren.add(childId);
+    ledgers.set(processor, startRun(ledgerOf(phase, processor), plan.dates));
+    live.delete(processor);
     try {
       const result = await executeChild(processorBackfillWorkflow, {
         workflowId: childId,
@@ -202,17 +241,39 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
         ],
         staticSummary: `${processor} (phase ${phase}) for ${backfillId}: ${plan.dates.length} dates, ${plan.skipped.length} skipped`,
       });
-      const previous = results.get(processor);
-      results.set(processor, previous ? mergeRetry(previous, result) : result);
-      const merged = results.get(processor) as ProcessorResult;
-      progressByProcessor.set(processor, finalProgress(phase, merged, plan, progressByProcessor.get(processor)));
+      const rate = live.get(processor)?.ratePerMinute ?? null;
+      ledgers.set(processor, completeRun(ledgerOf(phase, processor), plan.dates, result, rate));
     } finally {
+      live.delete(processor);
       runningChildren.delete(childId);
       describe();
     }
   };
 
+  const ledgerOf = (phase: number, processor: string): ProcessorLedger =>
+    ledgers.get(processor) ?? ledgerFromPlan(phase, { processor, dates: [], skipped: [] });
+
+  const plans = new Map<string, DatePlan>();
+  const planOf = async (phase: number, processor: string): Promise<DatePlan> => {
+    let plan = plans.get(processor);
+    if (!plan) {
+      plan = await planProcessorDates({ processor, from: input.from, to: input.to, bootstrapDays });
+      plans.set(processor, plan);
+      ledgers.set(processor, ledgerFromPlan(phase, plan));
+    }
+    return plan;
+  };
+
   const pipeline = await describePipeline({ phases: input.phases, processors: input.processors });
+  pipelinePlan = pipeline;
+  // Planning every processor before the first date runs lets the backfill give one ETA for the whole
+  // run (later phases' dates are known) and report expected coverage from the start. Histories
+  // recorded before this planned group by group, and replay that way.
+  etaAttribute = patched('plan-up-front-with-eta');
+  if (etaAttribute) {
+    setStage({ kind: 'planning' });
+    await Promise.all(pipeline.flatMap((pp) => pp.groups.flat().map((processor) => planOf(pp.phase, processor))));
+  }
 
   for (const phasePlan of pipeline) {
     const phase = phasePlan.phase;
@@ -221,8 +282,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       setStage({ kind: 'running', phase, group: gi + 1 });
       await Promise.all(
         group.map(async (processor) => {
-          const plan = await planProcessorDates({ processor, from: input.from, to: input.to, bootstrapDays });
-          progressByProcessor.set(processor, initialProgress(phase, plan));
+          const plan = await planOf(phase, processor);
           await runProcessor(phase, processor, plan, '');
         }),
       );
@@ -234,7 +294,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     for (;;) {
       setStage({ kind: 'validating', phase });
       const failed: Record<string, Record<string, string>> = {};
-      for (const p of processorsOfPhase) failed[p] = results.get(p)?.failed ?? {};
+      for (const p of processorsOfPhase) failed[p] = ledgers.get(p)?.failed ?? {};
       const report = await validatePhase({
         phase,
         from: input.from,
@@ -282,13 +342,6 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
           for (const d of t.duplicateDates ?? []) dates.add(d);
         }
         if (dates.size === 0) return;
-        const previous = results.get(t.processor);
-        if (previous) {
-          // Dates being re-run are no longer failures unless they fail again.
-          const stillFailed = { ...previous.failed };
-          for (const d of dates) delete stillFailed[d];
-          results.set(t.processor, { ...previous, failed: stillFailed });
-        }
         await runProcessor(
           phase,
           t.processor,
@@ -300,68 +353,19 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   }
 
   setStage({ kind: 'completed' });
-  upsertSearchAttributes([{ key: BACKFILL_PROGRESS, value: 100 }]);
+  upsertSearchAttributes(
+    etaAttribute ? [{ key: BACKFILL_PROGRESS, value: 100 }, { key: BACKFILL_ETA_MINUTES, value: 0 }] : [{ key: BACKFILL_PROGRESS, value: 100 }],
+  );
   await condition(allHandlersFinished);
-  return { backfillId, status: 'completed', processors: [...results.values()], gates };
+  const processors: ProcessorResult[] = [...ledgers.values()].map((l) => {
+    const p = ledgerProgress(l);
+    return { processor: l.processor, total: p.total, done: p.done, skipped: p.skipped, failed: l.failed, rowsWritten: l.rowsWritten };
+  });
+  return { backfillId, status: 'completed', processors, gates };
 }
 
-function initialProgress(phase: number, plan: DatePlan): ProcessorProgress {
-  const skipReasons: Record<string, number> = {};
-  for (const s of plan.skipped) skipReasons[s.reason] = (skipReasons[s.reason] ?? 0) + 1;
-  return {
-    processor: plan.processor,
-    phase,
-    status: 'running',
-    total: plan.dates.length + plan.skipped.length,
-    done: 0,
-    skipped: plan.skipped.length,
-    failed: 0,
-    inFlight: [],
-    concurrency: 0,
-    rowsWritten: 0,
-    ratePerMinute: null,
-    etaSeconds: null,
-    failures: [],
-    skipReasons,
-    runNumber: 1,
-  };
+function minutes(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
-
-function finalProgress(
-  phase: number,
-  result: ProcessorResult,
-  plan: DatePlan,
-  last: ProcessorProgress | undefined,
-): ProcessorProgress {
-  const failures = Object.entries(result.failed).map(([date, error]) => ({ date, error }));
-  return {
-    processor: result.processor,
-    phase,
-    status: 'completed',
-    total: result.total,
-    done: result.done,
-    skipped: result.skipped,
-    failed: failures.length,
-    inFlight: [],
-    concurrency: last?.concurrency ?? 0,
-    rowsWritten: result.rowsWritten,
-    ratePerMinute: last?.ratePerMinute ?? null,
-    etaSeconds: 0,
-    failures,
-    skipReasons: last?.skipReasons ?? initialProgress(phase, plan).skipReasons,
-    runNumber: last?.runNumber ?? 1,
-  };
-}
-
-/** A retry run covers only some dates: its successes move them from failed to done. */
-function mergeRetry(previous: ProcessorResult, retry: ProcessorResult): ProcessorResult {
-  return {
-    processor: previous.processor,
-    total: previous.total,
-    done: previous.done + retry.done,
-    skipped: previous.skipped,
-    failed: { ...previous.failed, ...retry.failed },
-    rowsWritten: previous.rowsWritten + retry.rowsWritten,
-  };
-}
-

@@ -49,6 +49,8 @@ export interface ContractAnswer {
   rows?: Array<Record<string, string | number | boolean | null>>;
   dmlStats?: { insertedRowCount?: number; deletedRowCount?: number; updatedRowCount?: number };
   totalBytesProcessed?: number;
+  /** Bytes billed (statistics.query.totalBytesBilled); defaults to totalBytesProcessed, and is 0 for a dry run. */
+  totalBytesBilled?: number;
   /** jobs.insert creates the job but answers this error (a response lost on the way back). */
   lostInsertResponse?: ContractError;
   /** An HTTP error body instead of a success, on jobs.insert (default) or on a later call. */
@@ -224,7 +226,7 @@ export async function startBigQueryContractServer(opts: { projectId?: string } =
         totalBytesProcessed: bytes,
         query: {
           totalBytesProcessed: bytes,
-          totalBytesBilled: recorded.dryRun ? '0' : bytes,
+          totalBytesBilled: recorded.dryRun ? '0' : String(answer.totalBytesBilled ?? answer.totalBytesProcessed ?? 0),
           cacheHit: false,
           ...(dml
             ? {

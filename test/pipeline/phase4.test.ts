@@ -151,14 +151,15 @@ describe('team_defense_zone_analysis', () => {
   test('skip rule: past the bootstrap, a date is skipped when a team playing has < 10 prior games', async () => {
     const plan = await planProcessorDates(warehouse, teamDefenseZoneAnalysis, SEASON_OPENER, DATE, 14);
     // 18 game dates 10-24 … 11-10; 10-24 … 11-06 are the 14 bootstrap days. On 11-08 LAL and GSW
-    // play their 6th game (prior: 10-24, 10-27, 10-30, 11-02, 11-05), so the date is skipped with
-    // the smallest count in its reason; 11-07, 11-09 and 11-10 only have BOS–NYK (14+ prior).
+    // play their 6th game (prior: 10-24, 10-27, 10-30, 11-02, 11-05), so the date is skipped and its
+    // reason names both teams with their counts, by team; 11-07, 11-09 and 11-10 only have BOS–NYK
+    // (14+ prior), so neither BOS nor NYK is ever named.
     expect(plan.dates).toEqual(['2023-11-07', '2023-11-09', DATE]);
     expect(plan.skipped).toHaveLength(15);
     expect(plan.skipped.filter((s) => s.reason.startsWith('bootstrap'))).toHaveLength(14);
     expect(plan.skipped.find((s) => s.date === TDZA_SKIPPED_DATE)).toEqual({
       date: TDZA_SKIPPED_DATE,
-      reason: 'TDZA: fewer than 10 prior games for some team playing (min 5)',
+      reason: 'TDZA: fewer than 10 prior games for some team playing (GSW 5, LAL 5)',
     });
   });
 

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { BackfillActivities } from '../../src/activities';
 import { startBackfill } from '../../src/client/backfill-client';
 import { approveGateSignal, backfillProgressQuery, retryFailedSignal, retryPhaseSignal } from '../../src/shared/messages';
-import type { BackfillRequest, RunDateInput } from '../../src/shared/types';
+import type { BackfillProgress, BackfillRequest, BackfillResult, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
 
@@ -35,6 +35,23 @@ async function duplicates(warehouse: DuckDbWarehouse): Promise<number> {
     `SELECT count(*) AS n FROM (SELECT game_id, player_lookup FROM ${TABLE} GROUP BY 1, 2 HAVING count(*) > 1) AS d`,
   );
   return Number(row?.n);
+}
+
+/**
+ * After a re-run of a date that had already been written, the parent's numbers are the plan's:
+ * every runnable date done once — never the re-run counted again — and the totals unchanged.
+ */
+async function expectMergedNumbers(
+  handle: { query: (q: typeof backfillProgressQuery) => Promise<BackfillProgress> },
+  result: BackfillResult,
+): Promise<void> {
+  const progress = await handle.query(backfillProgressQuery);
+  const p = progress.processors[0]!;
+  const gate = result.gates[result.gates.length - 1]!.tables[0]!;
+  expect(p.total - p.skipped).toBe(gate.expectedDates);
+  expect(p).toMatchObject({ done: gate.expectedDates, failed: 0, status: 'completed' });
+  expect(result.processors[0]).toMatchObject({ done: gate.expectedDates, total: p.total, failed: {} });
+  expect(progress.etaSeconds).toBe(0);
 }
 
 describe('phase gates', () => {
@@ -102,6 +119,7 @@ describe('phase gates', () => {
       // Only the bad date was re-run, in a child of its own.
       const retry = await env.client.workflow.getHandle(`${backfillId}/player_game_summary/retry-1`).result();
       expect(retry).toMatchObject({ done: 1 });
+      await expectMergedNumbers(handle, result);
     } finally {
       await worker.stop();
     }
@@ -147,6 +165,7 @@ describe('phase gates', () => {
       expect(result.gates.map((g) => g.ok)).toEqual([false, true]);
       expect(result.gates[1]?.tables[0]?.duplicateKeys).toBe(0);
       expect(await duplicates(warehouse)).toBe(0);
+      await expectMergedNumbers(handle, result);
     } finally {
       await worker.stop();
     }

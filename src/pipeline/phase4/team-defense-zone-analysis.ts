@@ -147,11 +147,17 @@ LEFT JOIN league AS lg ON lg.season = dt.season`;
  * is the same before and after Phase 3 has run. RANK() − 1 over a team's season games by date is
  * the number of its games on earlier dates (games on one date share a rank, so no tie-breaker; a
  * game without a date sorts last on both engines and moves no other game's rank).
+ *
+ * The reason names the teams behind the skip with their prior-game counts, sorted by team
+ * ("… (GSW 5, LAL 5)"), so a coverage report can say which teams cost TDZA its dates. STRING_AGG
+ * with ORDER BY means the same on both engines: NULLs skipped, the order given, never empty here
+ * because every group holds at least one short team.
  */
 export const tdzaSkipRule: SkipRule = {
   describe: `fewer than ${TDZA_MIN_PRIOR_GAMES} prior games this season for some team playing that day`,
   sql: (d) => {
     const schedule = d.table(rawSchedule);
+    const teamCount = d.concat('team_abbr', `' '`, `CAST(prior_games AS ${d.columnType('STRING')})`);
     return `WITH
 range_seasons AS (
   SELECT DISTINCT season FROM ${schedule}
@@ -168,17 +174,20 @@ numbered AS (
   SELECT game_date, team_abbr,
          ${rankOver({ partitionBy: ['season', 'team_abbr'], orderBy: [{ expr: 'game_date', nulls: 'last' }] })} - 1 AS prior_games
   FROM team_games
+),
+short_teams AS (
+  SELECT game_date, team_abbr, prior_games FROM numbered
+  WHERE game_date BETWEEN ${d.dateParam('from')} AND ${d.dateParam('to')}
+    AND prior_games < ${TDZA_MIN_PRIOR_GAMES}
 )
 SELECT game_date AS skip_date,
        ${d.concat(
-         `'TDZA: fewer than ${TDZA_MIN_PRIOR_GAMES} prior games for some team playing (min '`,
-         `CAST(MIN(prior_games) AS ${d.columnType('STRING')})`,
+         `'TDZA: fewer than ${TDZA_MIN_PRIOR_GAMES} prior games for some team playing ('`,
+         `STRING_AGG(${teamCount}, ', ' ORDER BY team_abbr)`,
          `')'`,
        )} AS reason
-FROM numbered
-WHERE game_date BETWEEN ${d.dateParam('from')} AND ${d.dateParam('to')}
-GROUP BY game_date
-HAVING MIN(prior_games) < ${TDZA_MIN_PRIOR_GAMES}`;
+FROM short_teams
+GROUP BY game_date`;
   },
 };
 

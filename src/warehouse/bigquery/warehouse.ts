@@ -458,6 +458,7 @@ interface JobRun {
   signal?: AbortSignal;
   labels?: Record<string, string>;
   dryRun?: boolean;
+  onJobStatistics?: QueryOptions['onJobStatistics'];
 }
 
 function count(v: string | number | null | undefined): number {
@@ -520,6 +521,7 @@ export class BigQueryWarehouse implements Warehouse, BytesEstimator {
         await delay(this.pollIntervalMs, run.signal);
         metadata = (await untilAborted(job.getMetadata(), run.signal))[0] as JobMetadata;
       }
+      if (!run.dryRun) reportStatistics(metadata, run.onJobStatistics);
       if (metadata.status.errorResult) {
         throw classifyBigQueryError({ errorResult: metadata.status.errorResult, errors: metadata.status.errors }, context, this.secrets());
       }
@@ -666,6 +668,16 @@ export class BigQueryWarehouse implements Warehouse, BytesEstimator {
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
+  }
+}
+
+/** A finished job's bytes to the caller's observer; an observer's own error never fails the job. */
+function reportStatistics(metadata: JobMetadata, observer: QueryOptions['onJobStatistics']): void {
+  if (!observer) return;
+  try {
+    observer({ bytesBilled: count(metadata.statistics?.query?.totalBytesBilled), bytesProcessed: bytesOf(metadata) });
+  } catch {
+    // Metrics are best effort.
   }
 }
 
