@@ -1,23 +1,37 @@
-# The props-backfill worker. Build: `docker build -t props-backfill .` (or `docker compose build`).
+# The props-backfill worker image: `docker build -t props-backfill .` (or `docker compose build`).
+#
+# Two stages. `build` installs every dependency, compiles TypeScript and prebuilds the workflow
+# bundle (dist/src/workflows.bundle.js, which the worker loads instead of bundling at start-up).
+# `runtime` installs production dependencies only and copies the compiled code: no compiler, test
+# tools or sources, and it runs as the unprivileged `node` user. Nothing secret is copied in
+# (.dockerignore): credentials are mounted at run time.
+#
+# Debian (glibc) rather than Alpine: the Temporal core bridge and DuckDB ship glibc binaries. Both
+# stages use the same exact Node.js release (24, the active LTS line; the project supports >= 20).
 
-FROM node:20-bookworm AS build
+FROM node:24.21.0-bookworm AS build
 WORKDIR /app
-# Dependencies first, so editing the sources does not reinstall them. Scripts are skipped here
-# because the project's own `prepare` (the TypeScript build) needs the sources, copied below;
-# `npm rebuild` then runs the dependencies' install scripts.
+# Dependencies first, so editing the sources does not reinstall them. Install scripts are skipped
+# because the project's own `prepare` (the build) needs the sources; `npm rebuild` runs the
+# dependencies' scripts once they are copied.
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts && npm rebuild
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev
+RUN npm rebuild && npm run build && node dist/src/workflow-bundle.js
 
-# Debian (glibc) rather than Alpine: the Temporal core bridge and DuckDB ship glibc binaries.
-FROM node:20-bookworm-slim
-WORKDIR /app
+FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production
-COPY --from=build /app/package.json /app/package-lock.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY --from=build /app/bin ./bin
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only. No install script is needed at run time: the Temporal core bridge
+# and DuckDB come as prebuilt binaries, and the prebuilt bundle means the bundler is never started.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist/src ./dist/src
+COPY bin ./bin
+# Defaults for a container: everything the worker writes lives under /data (a volume).
+ENV BACKFILL_DATA_DIR=/data \
+    DUCKDB_PATH=/data/warehouse.duckdb \
+    EXPORT_DIR=/data/exports
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -8,17 +8,22 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { backfillIdFor, getBackfillStatus, startBackfill } from './client/backfill-client';
-import { formatStatus, processorLine } from './cli/format';
+import { formatStatus } from './cli/format';
 import { ConfigError, loadConfig, type Config } from './config';
 import { isTemporalReachable, locateTemporalCli, startDevServer } from './devserver';
 import { createLogger, installTemporalRuntime } from './logger';
+import { withoutSecret } from './config/secret';
+import { describeTemporalConnection, temporalConnectionOptions, temporalTlsEnabled } from './temporal';
 import { DEMO_PRESETS, seedDemoData, type DemoPresetName } from './pipeline/demo';
 import { rawSchedule } from './pipeline/raw';
-import { planPhases } from './pipeline/registry';
+import { KNOWN_PHASES, planPhases } from './pipeline/registry';
+import { parsePhases, parseRange } from './cli/parse';
 import { ensureWarehouseTables } from './pipeline/tables';
+import { watchBackfill } from './cli/watch';
 import { createBackfillWorker } from './worker';
 import { createWarehouse, describeWarehouse } from './warehouse';
 
@@ -36,6 +41,11 @@ const out = (s: string): void => {
 
 async function ensureTemporal(config: Config, log: (s: string) => void): Promise<{ address: string; uiUrl: string }> {
   const address = config.temporalAddress;
+  // A server behind TLS or an API key (a cluster, Temporal Cloud) is never one we would start, and a
+  // plaintext probe cannot see it: connect as configured and let that report what is wrong.
+  if (temporalTlsEnabled(config) || config.temporalApiKey !== undefined) {
+    return { address, uiUrl: process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233' };
+  }
   if (await isTemporalReachable(address, 3_000)) {
     return { address, uiUrl: process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233' };
   }
@@ -61,6 +71,44 @@ async function ensureTemporal(config: Config, log: (s: string) => void): Promise
   return { address: server.address, uiUrl: server.uiUrl ?? 'http://localhost:8233' };
 }
 
+interface StartArgs {
+  presetName: DemoPresetName;
+  preset: (typeof DEMO_PRESETS)[DemoPresetName];
+  phases: number[];
+  from: string;
+  to: string;
+}
+
+const USAGE = 'usage: npm start [-- --preset full|small|tiny] [--from YYYY-MM-DD --to YYYY-MM-DD] [--phases 3,4,5,6]';
+
+/**
+ * `npm start -- --preset small --from D --to D --phases 3,4`: the demo's range and phases. The
+ * whole pipeline over the preset's whole range by default; DEMO_PRESET / DEMO_PHASES are still read.
+ */
+export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv): StartArgs {
+  let parsed: ReturnType<typeof parseArgs<{ options: { preset: { type: 'string' }; from: { type: 'string' }; to: { type: 'string' }; phases: { type: 'string' } } }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: { preset: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, phases: { type: 'string' } }, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new Error(`${(err instanceof Error ? err.message : String(err)).split('\n')[0] ?? ''} (${USAGE})`, { cause: err });
+  }
+  const o = parsed.values;
+  const presetName = (o.preset ?? env.DEMO_PRESET ?? 'full') as DemoPresetName;
+  const preset = DEMO_PRESETS[presetName];
+  if (!preset) throw new Error(`${o.preset !== undefined ? '--preset' : 'DEMO_PRESET'} must be one of ${Object.keys(DEMO_PRESETS).join(', ')}`);
+  const phasesText = o.phases ?? env.DEMO_PHASES ?? KNOWN_PHASES.join(',');
+  let phases: number[];
+  try {
+    phases = parsePhases(phasesText, KNOWN_PHASES);
+    planPhases(phases);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(o.phases !== undefined ? message : `DEMO_PHASES: ${message.replace(/^--phases: /, '')}`, { cause: err });
+  }
+  const { from, to } = parseRange(o.from ?? preset.from, o.to ?? preset.to);
+  return { presetName, preset, phases, from, to };
+}
+
 async function main(): Promise<number> {
   let config: Config;
   try {
@@ -72,24 +120,23 @@ async function main(): Promise<number> {
   }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   installTemporalRuntime(logger);
-  const presetName = (process.env.DEMO_PRESET ?? 'full') as DemoPresetName;
-  const preset = DEMO_PRESETS[presetName];
-  if (!preset) {
-    process.stderr.write(`npm start: DEMO_PRESET must be one of ${Object.keys(DEMO_PRESETS).join(', ')}\n`);
-    return 2;
-  }
-  const phases = (process.env.DEMO_PHASES ?? '3').split(',').map(Number);
+  let args: StartArgs;
   try {
-    planPhases(phases);
+    args = parseStartArgs(process.argv.slice(2), process.env);
   } catch (err) {
-    process.stderr.write(`npm start: DEMO_PHASES: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
+  const { presetName, preset, phases, from, to } = args;
   const say = (s: string): void => out(`» ${s}`);
 
   const temporal = await ensureTemporal(config, say);
   const warehouse = createWarehouse(config);
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connectionOptions = temporalConnectionOptions({ ...config, temporalAddress: temporal.address });
+  const connection = await NativeConnection.connect(connectionOptions).catch((err: unknown) => {
+    const cause = withoutSecret(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err), config.temporalApiKey);
+    throw new Error(`cannot reach Temporal at ${temporal.address} over ${describeTemporalConnection(config)}: ${cause}`, { cause: err });
+  });
   let detached = false;
   try {
     await ensureWarehouseTables(warehouse);
@@ -100,17 +147,25 @@ async function main(): Promise<number> {
       say(`seeded ${JSON.stringify(summary)}`);
     }
 
-    const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: config.temporalNamespace });
+    const client = new Client({ connection: await Connection.connect(connectionOptions), namespace: config.temporalNamespace });
     const worker = await createBackfillWorker({ config: { ...config, temporalAddress: temporal.address }, logger, connection, client, warehouse });
     const workerRun = worker.run();
 
-    const request = { from: preset.from, to: preset.to, phases, concurrency: config.defaultConcurrency, gatePolicy: 'wait' as const, bootstrapDays: config.bootstrapDays };
+    const request = {
+      from,
+      to,
+      phases,
+      concurrency: config.defaultConcurrency,
+      gatePolicy: 'wait' as const,
+      bootstrapDays: config.bootstrapDays,
+      ...(Object.keys(config.gateThresholds).length > 0 ? { gateThresholds: config.gateThresholds } : {}),
+    };
     const id = backfillIdFor(request);
     const previous = await getBackfillStatus(client, id).catch(() => undefined);
     if (previous?.status === 'COMPLETED') {
       out(formatStatus(previous));
       say(`${id} already completed. Web UI: ${temporal.uiUrl}/namespaces/${config.temporalNamespace}/workflows/${encodeURIComponent(id)}`);
-      say(`re-run it with: npx backfill start --from ${preset.from} --to ${preset.to} --phases ${phases.join(',')}`);
+      say(`re-run it with: npx backfill start --from ${from} --to ${to} --phases ${phases.join(',')}`);
       worker.shutdown();
       await workerRun;
       await client.connection.close();
@@ -127,31 +182,13 @@ async function main(): Promise<number> {
     };
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigint);
-    const tty = process.stdout.isTTY === true;
-    let lastPrinted = 0;
-    let drawnLines = 0;
-    let finalStatus = '';
-    while (!detached) {
-      const status = await getBackfillStatus(client, id).catch(() => undefined);
-      if (status) {
-        if (status.status !== 'RUNNING') {
-          finalStatus = status.status;
-          if (tty && drawnLines > 0) process.stdout.write(`\x1b[${drawnLines}A\x1b[J`);
-          out(formatStatus(status));
-          break;
-        }
-        const lines = [formatStatus(status).split('\n')[0] ?? '', ...(status.progress?.processors.map(processorLine) ?? [])];
-        if (tty) {
-          if (drawnLines > 0) process.stdout.write(`\x1b[${drawnLines}A\x1b[J`);
-          out(lines.join('\n'));
-          drawnLines = lines.length;
-        } else if (Date.now() - lastPrinted > 10_000) {
-          out(lines.join('\n'));
-          lastPrinted = Date.now();
-        }
-      }
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
+    const final = await watchBackfill(client, id, {
+      write: (text) => process.stdout.write(text),
+      tty: process.stdout.isTTY === true,
+      detached: () => detached,
+    });
+    const finalStatus = final?.status ?? '';
+    if (finalStatus === 'COMPLETED') say(`${id} completed`);
     if (detached) say(`detached from ${id}; run \`npm start\` again to resume watching it`);
     worker.shutdown();
     await workerRun;

@@ -8,11 +8,14 @@ import { createActivities, type BackfillActivities } from './activities';
 import { TemporalWarehouseSlots } from './activities/temporal-slots';
 import type { WarehouseSlots } from './activities/warehouse-slots';
 import { loadConfig, warehouseKey, type Config } from './config';
+import { findFreePort } from './devserver';
 import { createExportSink } from './exports';
-import { createLogger, installTemporalRuntime, type PinoLogger } from './logger';
+import { createLogger, installTemporalRuntime, temporalRuntimeMetricsAddress, type PinoLogger } from './logger';
+import { createBackfillMetrics, instrumentWarehouse, startMetricsServer, type BackfillMetrics, type MetricsServer } from './metrics';
 import { ensureWarehouseTables } from './pipeline/tables';
-import { ensureSearchAttributes } from './temporal';
+import { describeTemporalConnection, ensureSearchAttributes, temporalConnectionOptions } from './temporal';
 import { createWarehouse, describeWarehouse, type Warehouse } from './warehouse';
+import { workflowSource } from './workflow-bundle';
 
 export interface BackfillWorkerOptions {
   config: Config;
@@ -33,6 +36,13 @@ export interface BackfillWorkerOptions {
    * second backfill worker in the same process sets this to false.
    */
   slotsWorker?: boolean;
+  /** Our Prometheus registry; a fresh one by default. Served on config.metricsAddress when set. */
+  metrics?: BackfillMetrics;
+  /**
+   * host:port of the Temporal runtime's own Prometheus exporter, merged into our endpoint; defaults
+   * to the one installTemporalRuntime bound, if any.
+   */
+  runtimeMetricsAddress?: string;
 }
 
 /** The backfill worker plus the worker for the warehouse-slots workflow, run and stopped together. */
@@ -40,10 +50,16 @@ export interface BackfillWorker {
   run(): Promise<void>;
   shutdown(): void;
   getState(): ReturnType<Worker['getState']>;
+  readonly metrics: BackfillMetrics;
+  /** `http://host:port/metrics` while the worker serves metrics (config.metricsAddress set). */
+  readonly metricsUrl: string | undefined;
 }
 
 export async function createBackfillWorker(options: BackfillWorkerOptions): Promise<BackfillWorker> {
-  const { config, logger, connection, warehouse } = options;
+  const { config, logger, connection } = options;
+  const metrics = options.metrics ?? createBackfillMetrics();
+  // Every warehouse call of this worker goes through the decorator, so the metrics see all of them.
+  const warehouse = instrumentWarehouse(options.warehouse, metrics);
   await ensureSearchAttributes(connection, config.temporalNamespace, logger);
   await ensureWarehouseTables(warehouse);
   const activities = createActivities({
@@ -54,47 +70,68 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
       new TemporalWarehouseSlots(options.client, config.slotsTaskQueue, warehouseKey(config), config.warehouseMaxInFlight),
     exportSink: createExportSink({ exportDir: config.exportDir, gcsApiEndpoint: config.gcsApiEndpoint }),
     gateThresholds: config.gateThresholds,
+    metrics,
   });
-  const source = options.workflowBundle
-    ? { workflowBundle: options.workflowBundle }
-    : { workflowsPath: require.resolve('./workflows') };
-  const main = await Worker.create({
-    connection,
-    namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    ...source,
-    activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
-    // Stop promptly on shutdown: running dates are retried elsewhere, never lost.
-    shutdownGraceTime: '10s',
-  });
-  const slots =
-    options.slotsWorker === false
-      ? undefined
-      : await Worker.create({ connection, namespace: config.temporalNamespace, taskQueue: config.slotsTaskQueue, ...source });
-  const workers = slots ? [main, slots] : [main];
+  const source = options.workflowBundle ? { workflowBundle: options.workflowBundle } : workflowSource();
+  // Bound first, so a bad or taken METRICS_ADDRESS fails before any worker polls; closed when run() ends.
+  let endpoint: MetricsServer | undefined;
+  if (config.metricsAddress) {
+    const runtimeAddress = options.runtimeMetricsAddress ?? temporalRuntimeMetricsAddress();
+    endpoint = await startMetricsServer({ address: config.metricsAddress, metrics, logger, ...(runtimeAddress ? { runtimeAddress } : {}) });
+    logger.info({ url: endpoint.url, temporalRuntimeMetrics: runtimeAddress !== undefined }, 'serving Prometheus metrics');
+  }
+  let workers: Worker[];
+  try {
+    const main = await Worker.create({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      ...source,
+      activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
+      maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
+      // Stop promptly on shutdown: running dates are retried elsewhere, never lost.
+      shutdownGraceTime: '10s',
+    });
+    const slots =
+      options.slotsWorker === false
+        ? undefined
+        : await Worker.create({ connection, namespace: config.temporalNamespace, taskQueue: config.slotsTaskQueue, ...source });
+    workers = slots ? [main, slots] : [main];
+  } catch (err) {
+    await endpoint?.close();
+    throw err;
+  }
+  const main = workers[0] as Worker;
   return {
     async run() {
-      // If one stops (fatal error or shutdown), stop the other too.
-      await Promise.all(
-        workers.map((w) =>
-          w.run().finally(() => {
-            for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
-          }),
-        ),
-      );
+      try {
+        // If one stops (fatal error or shutdown), stop the other too.
+        await Promise.all(
+          workers.map((w) =>
+            w.run().finally(() => {
+              for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+            }),
+          ),
+        );
+      } finally {
+        await endpoint?.close();
+      }
     },
     shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
     getState: () => main.getState(),
+    metrics,
+    metricsUrl: endpoint?.url,
   };
 }
 
 export async function runWorker(config: Config = loadConfig(), logger: PinoLogger = createLogger({ level: config.logLevel })): Promise<void> {
-  installTemporalRuntime(logger, config.metricsAddress ? { prometheusBindAddress: config.metricsAddress } : {});
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  // Core's exporter listens on a private loopback port; ours serves both on METRICS_ADDRESS (see src/metrics/server.ts).
+  installTemporalRuntime(logger, config.metricsAddress ? { prometheusBindAddress: `127.0.0.1:${await findFreePort()}` } : {});
+  const connectionOptions = temporalConnectionOptions(config);
+  const connection = await NativeConnection.connect(connectionOptions);
+  const clientConnection = await Connection.connect(connectionOptions);
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const warehouse = createWarehouse(config);
   try {
@@ -102,6 +139,7 @@ export async function runWorker(config: Config = loadConfig(), logger: PinoLogge
     logger.info(
       {
         address: config.temporalAddress,
+        connection: describeTemporalConnection(config),
         namespace: config.temporalNamespace,
         taskQueue: config.taskQueue,
         ...describeWarehouse(config),

@@ -6,6 +6,7 @@
 import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import type { Logger as PinoLogger } from 'pino';
 import type { ExportSink } from '../exports';
+import { createBackfillMetrics, type BackfillMetrics, type SlotActivity } from '../metrics';
 import { planProcessorDates } from '../pipeline/dates';
 import { runTableProcessor } from '../pipeline/engine';
 import { exportDate, listExportedDates } from '../pipeline/phase6';
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   gateThresholds?: Record<string, number>;
   /** Heartbeat period while a statement runs; the workflow's heartbeat time-out is well above it. */
   heartbeatIntervalMs?: number;
+  /** Where per-date results and slot waits are counted (the worker serves them); a private registry by default. */
+  metrics?: BackfillMetrics;
 }
 
 /** WarehouseError kinds → failure types the workflow's retry policy understands. */
@@ -58,6 +61,19 @@ function callingWorkflowId(): string {
   return Context.current().info.workflowExecution?.workflowId ?? 'standalone';
 }
 
+/**
+ * Whether this failure ends the date: Temporal will not retry it, because it is non-retryable or
+ * this was the last attempt the retry policy allows.
+ */
+function isFinalAttempt(failure: Error): boolean {
+  if (failure instanceof CancelledFailure) return false;
+  if (failure instanceof ApplicationFailure && failure.nonRetryable) return true;
+  const { attempt, retryPolicy } = Context.current().info;
+  if (failure instanceof ApplicationFailure && failure.type && retryPolicy?.nonRetryableErrorTypes?.includes(failure.type)) return true;
+  const max = retryPolicy?.maximumAttempts ?? 0;
+  return max > 0 && attempt >= max;
+}
+
 function requireProcessor(name: string): ProcessorDef {
   const def = getProcessor(name);
   if (!def) throw ApplicationFailure.nonRetryable(`unknown processor "${name}"`, 'UnknownProcessorError');
@@ -67,12 +83,13 @@ function requireProcessor(name: string): ProcessorDef {
 export function createActivities(deps: ActivityDeps) {
   const { warehouse, slots } = deps;
   const heartbeatEvery = deps.heartbeatIntervalMs ?? 5_000;
+  const metrics = deps.metrics ?? createBackfillMetrics();
 
   /**
    * Runs `fn` holding a warehouse slot, heartbeating throughout (waiting for the slot included) so
    * cancellation reaches us and a dead worker is noticed by the heartbeat time-out.
    */
-  async function withSlotAndHeartbeat<T>(stage: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async function withSlotAndHeartbeat<T>(activity: SlotActivity, stage: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const ctx = Context.current();
     const signal = ctx.cancellationSignal;
     ctx.heartbeat({ stage: `${stage}: waiting for a warehouse slot` });
@@ -81,7 +98,9 @@ export function createActivities(deps: ActivityDeps) {
       // Stable across retries of this activity, unique across continue-as-new runs (activity ids restart).
       const execution = ctx.info.workflowExecution;
       const holder = `${execution?.workflowId ?? "standalone"}/${execution?.runId ?? ""}/${ctx.info.activityId}`;
+      const waited = metrics.slotWait.startTimer({ activity });
       const release = await slots.acquire(holder, signal);
+      waited();
       try {
         ctx.heartbeat({ stage });
         return await fn(signal);
@@ -114,9 +133,11 @@ export function createActivities(deps: ActivityDeps) {
       processors: string[];
       failedDates: Record<string, Record<string, string>>;
       bootstrapDays: number;
+      /** The request's thresholds; absent for requests started before they travelled with it. */
+      thresholds?: Record<string, number>;
     }): Promise<PhaseGateReport> {
       const defs = input.processors.map(requireProcessor);
-      const report = await withSlotAndHeartbeat(`validate phase ${input.phase}`, (signal) =>
+      const report = await withSlotAndHeartbeat('validate', `validate phase ${input.phase}`, (signal) =>
         validatePhase(warehouse, input.phase, defs, {
           queryOptions: { signal, labels: { backfill: callingWorkflowId(), phase: String(input.phase) } },
           from: input.from,
@@ -124,11 +145,11 @@ export function createActivities(deps: ActivityDeps) {
           bootstrapDays: input.bootstrapDays,
           failedDates: input.failedDates,
           exportedDates: (_def, dates) => listExportedDates(deps.exportSink, dates),
-          ...(deps.gateThresholds ? { thresholds: deps.gateThresholds } : {}),
+          ...(input.thresholds ? { thresholds: input.thresholds } : deps.gateThresholds ? { thresholds: deps.gateThresholds } : {}),
         }),
       );
       deps.logger.info(
-        { phase: input.phase, ok: report.ok, problems: report.problems },
+        { backfill: callingWorkflowId(), phase: input.phase, ok: report.ok, problems: report.problems },
         report.ok ? 'phase gate passed' : 'phase gate failed',
       );
       return report;
@@ -138,7 +159,7 @@ export function createActivities(deps: ActivityDeps) {
     async deduplicateTable(input: { processor: string; from: string; to: string }): Promise<{ rowsRemoved: number }> {
       const def = requireProcessor(input.processor);
       if (def.kind !== 'table') return { rowsRemoved: 0 };
-      const result = await withSlotAndHeartbeat('deduplicate', (signal) =>
+      const result = await withSlotAndHeartbeat('deduplicate', 'deduplicate', (signal) =>
         warehouse.deduplicate(
           {
             target: withTrackingColumns(def.target),
@@ -151,7 +172,10 @@ export function createActivities(deps: ActivityDeps) {
           { signal, labels: { backfill: callingWorkflowId(), processor: def.name } },
         ),
       );
-      deps.logger.info({ processor: def.name, from: input.from, to: input.to, ...result }, 'deduplicated');
+      deps.logger.info(
+        { backfill: callingWorkflowId(), phase: def.phase, processor: def.name, from: input.from, to: input.to, ...result },
+        'deduplicated',
+      );
       return result;
     },
 
@@ -163,9 +187,14 @@ export function createActivities(deps: ActivityDeps) {
       bootstrapDays: number;
     }): Promise<DatePlan> {
       const def = requireProcessor(input.processor);
-      return withSlotAndHeartbeat('plan', (signal) =>
+      const plan = await withSlotAndHeartbeat('plan', 'plan', (signal) =>
         planProcessorDates(warehouse, def, input.from, input.to, input.bootstrapDays, { signal, labels: { backfill: callingWorkflowId() } }),
       );
+      // A skip is decided here, once per processor and backfill: the workflow runs the plan's dates and never these.
+      if (plan.skipped.length > 0) {
+        metrics.processorDates.inc({ processor: def.name, phase: String(def.phase), result: 'skipped' }, plan.skipped.length);
+      }
+      return plan;
     },
 
     /** One processor, one date: the idempotent write. */
@@ -174,12 +203,14 @@ export function createActivities(deps: ActivityDeps) {
       const info = Context.current().info;
       const log = deps.logger.child({
         backfill: input.backfillId,
+        phase: def.phase,
         processor: input.processor,
         date: input.date,
         attempt: info.attempt,
       });
       const started = Date.now();
-      const result = await withSlotAndHeartbeat('write', async (signal) => {
+      const dateLabels = { processor: def.name, phase: String(def.phase) };
+      const result = await withSlotAndHeartbeat('write', 'write', async (signal) => {
         const opts = { signal, labels: { backfill: input.backfillId, processor: input.processor, date: input.date } };
         if (def.kind === 'export') {
           const exported = await exportDate(warehouse, input.date, deps.exportSink, { backfillId: input.backfillId }, opts);
@@ -187,9 +218,13 @@ export function createActivities(deps: ActivityDeps) {
         }
         return runTableProcessor(warehouse, def, input.date, { backfillId: input.backfillId }, opts);
       }).catch((err: unknown) => {
-        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'date attempt failed');
+        const final = err instanceof Error && isFinalAttempt(err);
+        if (final) metrics.processorDates.inc({ ...dateLabels, result: 'failed' });
+        log.warn({ err: err instanceof Error ? err.message : String(err), final }, final ? 'date failed' : 'date attempt failed');
         throw err;
       });
+      metrics.processorDates.inc({ ...dateLabels, result: 'done' });
+      metrics.rowsWritten.inc({ processor: def.name }, result.rowsWritten);
       log.info({ rowsWritten: result.rowsWritten, ms: Date.now() - started }, 'date written');
       return { rowsWritten: result.rowsWritten };
     },

@@ -1,7 +1,11 @@
 /** Human-readable rendering of status and gate reports (the JSON forms are the raw objects). */
 import type { BackfillStatus } from '../client/backfill-client';
 import type { BackfillPlan } from '../pipeline/plan';
+import { percentFinished } from '../shared/progress';
+import { formatCoverage } from '../report/coverage';
 import type { PhaseGateReport, ProcessorProgress } from '../shared/types';
+
+export { formatCoverage } from '../report/coverage';
 
 export function bar(fraction: number, width = 24): string {
   const f = Math.max(0, Math.min(1, fraction));
@@ -37,7 +41,8 @@ export function formatGate(report: PhaseGateReport): string {
       `  ${t.ok ? 'ok  ' : 'FAIL'} ${t.table.padEnd(44)} dates ${t.actualDates}/${t.expectedDates} (${coverage.toFixed(1)}%)` +
         `  rows ${t.rows}  duplicates ${t.duplicateKeys}  failed ${t.failedDates.length}`,
     );
-    for (const [reason, n] of Object.entries(t.skipReasons)) lines.push(`         skipped ${n}: ${reason}`);
+    // Why the table holds the dates it holds: every game date in one bucket, the buckets adding up.
+    lines.push(formatCoverage(t, { indent: '         ', heading: 'coverage' }));
     for (const f of t.fieldCoverage) {
       lines.push(
         `         ${f.ok ? 'ok  ' : 'FAIL'} ${f.column} coverage ${f.coverage === null ? 'n/a' : `${(f.coverage * 100).toFixed(1)}%`} (min ${(f.min * 100).toFixed(0)}%)${f.note ? ` — ${f.note}` : ''}`,
@@ -55,6 +60,8 @@ export function formatStatus(s: BackfillStatus): string {
   lines.push(`${s.id}: ${s.status}${stage ? ` — ${stage}` : ''}${p?.paused ? ' (PAUSED)' : ''}`);
   if (p) {
     lines.push(`  range ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, ETA ${duration(p.etaSeconds)}`);
+    const thresholds = Object.entries(p.gateThresholds ?? {});
+    if (thresholds.length > 0) lines.push(`  gate thresholds: ${thresholds.map(([k, v]) => `${k} ≥ ${v}`).join(', ')} (the processors' own for the rest)`);
     for (const proc of p.processors) lines.push(processorLine(proc));
     for (const proc of p.processors) {
       // Why coverage is below the game-date count, on screen: every skip has its reason.
@@ -119,6 +126,7 @@ export function statusJson(s: BackfillStatus): unknown {
     stage: s.progress?.stage ?? null,
     paused: s.progress?.paused ?? false,
     etaSeconds: s.progress?.etaSeconds ?? null,
+    gateThresholds: s.progress?.gateThresholds ?? {},
     processors,
     gates: s.progress?.gates ?? s.result?.gates ?? [],
     ...(s.note ? { note: s.note } : {}),
@@ -163,5 +171,31 @@ export function formatPlan(id: string, plan: BackfillPlan): string {
   const b = plan.totals.bytes;
   if (b) lines.push(`estimated scan: ${bytes(b.totalBytes)}, $${b.costUsd.toFixed(2)} on demand at $${b.pricePerTib}/TiB`);
   for (const note of plan.notes) lines.push(`note: ${note}`);
+  return lines.join('\n');
+}
+
+/**
+ * The live view (`npm start`, `backfill status --watch`): one header with the whole backfill's
+ * progress and ETA, then phase by phase its processors' bars, then the gates so far.
+ */
+export function formatLive(s: BackfillStatus): string {
+  const p = s.progress;
+  if (!p) return formatStatus(s);
+  const stage = describeStage(p.stage);
+  const pct = percentFinished(p.processors);
+  const eta = s.status === 'RUNNING' ? `  ETA ${duration(p.etaSeconds)}` : '';
+  const lines = [
+    `${s.id}: ${s.status}${p.paused ? ' (PAUSED)' : ''} — ${stage}  ${bar(pct / 100)} ${pct}%${eta}`,
+    `  ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}`,
+  ];
+  const phases = [...new Set(p.processors.map((x) => x.phase))].sort((a, b) => a - b);
+  for (const phase of phases) {
+    const gate = [...p.gates].reverse().find((g) => g.phase === phase);
+    lines.push(`Phase ${phase}${gate ? `  gate ${gate.ok ? 'PASSED' : 'FAILED'}` : ''}`);
+    for (const proc of p.processors.filter((x) => x.phase === phase)) lines.push(processorLine(proc));
+  }
+  const inFlight = p.processors.flatMap((x) => x.inFlight.map((d) => `${x.processor} ${d}`));
+  if (inFlight.length > 0) lines.push(`  in flight: ${inFlight.slice(0, 8).join(', ')}${inFlight.length > 8 ? `, … +${inFlight.length - 8}` : ''}`);
+  for (const g of p.gates.filter((x) => !x.ok)) for (const problem of g.problems.slice(0, 5)) lines.push(`  gate ${g.phase}: ${problem}`);
   return lines.join('\n');
 }

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ConfigError, loadConfig, type Config } from '../config';
+import { ConfigError, loadConfig, parseGateThresholds, type Config } from '../config';
 import { backfillIdFor, getBackfillStatus, startBackfill } from '../client/backfill-client';
 import { KNOWN_PHASES } from '../pipeline/registry';
 import {
@@ -16,16 +16,49 @@ import {
   retryPhaseSignal,
   setConcurrencyUpdate,
 } from '../shared/messages';
-import { connectClient } from '../temporal';
+import { BACKFILL_ETA_MINUTES, BACKFILL_PROGRESS, BACKFILL_STATUS } from '../shared/search-attributes';
+import { withoutSecret } from '../config/secret';
+import { connectClient, describeTemporalConnection, temporalTlsEnabled } from '../temporal';
 import { CliError, UsageError } from './errors';
 import { formatStatus, statusJson } from './format';
 import { parseConcurrency, parseGatePolicy, parseList, parsePhases, parseRange } from './parse';
 import { registerWarehouseCommands } from './warehouse-commands';
+import { registerReportCommand } from './report-command';
+import { registerDoctorCommand } from './doctor';
+import { watchBackfill } from './watch';
 
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Whether `out` is a terminal (live views redraw in place only there). */
+  tty?: boolean;
+  /** Polling period of `status --watch` (tests make it short). */
+  watchIntervalMs?: number;
+}
+
+const EXECUTION_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out', 'continued_as_new'];
+const STAGE_STATUSES = ['planning', 'running', 'paused', 'validating', 'gate_failed', 'remediating', 'completed'];
+
+/** The visibility query of `list --status` (values from fixed lists only, never spliced free text). */
+function listQuery(status: string | undefined): string {
+  const base = "WorkflowType = 'backfillWorkflow'";
+  if (status === undefined) return base;
+  const s = status.toLowerCase();
+  if (s === 'gate_failed' || s === 'paused' || s === 'validating' || s === 'remediating' || s === 'planning') return `${base} AND BackfillStatus = '${s}'`;
+  if (EXECUTION_STATUSES.includes(s)) {
+    const name = s === 'timed_out' ? 'TimedOut' : s === 'continued_as_new' ? 'ContinuedAsNew' : s.charAt(0).toUpperCase() + s.slice(1);
+    return `${base} AND ExecutionStatus = '${name}'`;
+  }
+  throw new UsageError(`--status must be one of ${[...new Set([...EXECUTION_STATUSES, ...STAGE_STATUSES])].join(', ')}, got "${status}"`);
+}
+
+function ageOf(start: Date): string {
+  const s = Math.max(0, (Date.now() - start.getTime()) / 1000);
+  if (s < 120) return `${Math.round(s)}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
 }
 
 export interface CliContext {
@@ -58,13 +91,14 @@ export function createContext(io: CliIo): CliContext {
       const cfg = getConfig();
       let connection;
       try {
-        connection = await connectClient(cfg.temporalAddress);
+        connection = await connectClient(cfg);
       } catch (err) {
-        throw new CliError(
-          `cannot reach Temporal at ${cfg.temporalAddress} (set TEMPORAL_ADDRESS, or run \`npm start\` for a local server): ${
-            err instanceof Error ? err.message.split('\n')[0] : String(err)
-          }`,
-        );
+        const cause = withoutSecret(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err), cfg.temporalApiKey);
+        // A TLS client against a plaintext server (or the reverse) fails the same way as a wrong address.
+        const hint = temporalTlsEnabled(cfg)
+          ? `over ${describeTemporalConnection(cfg)} (check TEMPORAL_ADDRESS and TEMPORAL_TLS*; a local dev server speaks plaintext)`
+          : '(set TEMPORAL_ADDRESS, or run `npm start` for a local server)';
+        throw new CliError(`cannot reach Temporal at ${cfg.temporalAddress} ${hint}: ${cause}`);
       }
       connectionClose = () => connection.close();
       client = new Client({ connection, namespace: cfg.temporalNamespace });
@@ -113,10 +147,19 @@ export function createCli(ctx: CliContext): Command {
     .option('--concurrency <n>', 'dates in flight per processor')
     .addOption(new Option('--gate-policy <policy>', 'on a failed gate: wait for an operator, or remediate').choices(['wait', 'remediate']).default('wait'))
     .option('--wait', 'wait for the backfill to finish; exit 0 when it completed, 1 when it failed')
+    .option('--gate-thresholds <list>', 'field-coverage minimums for the gates, table.column=min,… (default: GATE_THRESHOLDS, then the processors\' own)')
     .option('--dry-run', 'print the plan (dates to run and skipped, expected coverage, BigQuery bytes) without starting anything')
     .option('--json', 'print JSON')
-    .action(async (opts: { from: string; to: string; phases: string; processors?: string; concurrency?: string; gatePolicy?: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { from: string; to: string; phases: string; processors?: string; concurrency?: string; gatePolicy?: string; gateThresholds?: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
       const config = ctx.config();
+      let gateThresholds = config.gateThresholds;
+      if (opts.gateThresholds !== undefined) {
+        try {
+          gateThresholds = { ...config.gateThresholds, ...parseGateThresholds(opts.gateThresholds) };
+        } catch (err) {
+          throw new UsageError(`--gate-thresholds: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       const { from, to } = parseRange(opts.from, opts.to);
       const phases = parsePhases(opts.phases, KNOWN_PHASES);
       const processors = parseList(opts.processors);
@@ -135,7 +178,16 @@ export function createCli(ctx: CliContext): Command {
         return;
       }
       const client = await ctx.client();
-      const request = { from, to, phases, concurrency, gatePolicy, bootstrapDays: config.bootstrapDays, ...(processors ? { processors } : {}) };
+      const request = {
+        from,
+        to,
+        phases,
+        concurrency,
+        gatePolicy,
+        bootstrapDays: config.bootstrapDays,
+        ...(processors ? { processors } : {}),
+        ...(Object.keys(gateThresholds).length > 0 ? { gateThresholds } : {}),
+      };
       const outcome = await startBackfill(client, config.taskQueue, request);
       if (opts.json) line(ctx, JSON.stringify({ id: outcome.backfillId, attached: outcome.attached }));
       else line(ctx, outcome.backfillId);
@@ -167,26 +219,65 @@ export function createCli(ctx: CliContext): Command {
 
   program
     .command('status <id>')
-    .description('progress per processor (done, skipped, failed, in flight, rate, ETA) and gate reports')
+    .description('progress per processor (done, skipped, failed, in flight, rate, ETA), one ETA for the whole backfill, and gate reports')
     .option('--json', 'print JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
+    .option('--watch', 'follow it live until it ends (redrawn in place on a terminal, plain lines otherwise; Ctrl-C stops watching)')
+    .action(async (id: string, opts: { json?: boolean; watch?: boolean }) => {
+      if (opts.watch && opts.json) throw new UsageError('--watch and --json do not go together: use --json alone and poll');
+      if (opts.watch) {
+        let stop = false;
+        const onSigint = (): void => {
+          stop = true;
+        };
+        process.once('SIGINT', onSigint);
+        try {
+          const client = await ctx.client();
+          await withBackfill(ctx, id, (c) => c.workflow.getHandle(id).describe());
+          const final = await watchBackfill(client, id, { write: ctx.io.out, tty: ctx.io.tty === true, detached: () => stop, ...(ctx.io.watchIntervalMs ? { intervalMs: ctx.io.watchIntervalMs, plainEveryMs: ctx.io.watchIntervalMs } : {}) });
+          if (final && final.status !== 'COMPLETED') throw new CliError(`backfill ${id} ended ${final.status}`);
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+        }
+        return;
+      }
       const status = await withBackfill(ctx, id, (client) => getBackfillStatus(client, id));
       line(ctx, opts.json ? JSON.stringify(statusJson(status), null, 2) : formatStatus(status));
     });
 
   program
     .command('list')
-    .description('recent backfills')
+    .description('backfills, newest first, with progress and age')
+    .option('--status <status>', 'only these: running, completed, failed, cancelled, terminated, timed_out (or a BackfillStatus such as gate_failed, paused)')
+    .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { status?: string; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!/^\d+$/.test(opts.limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit must be an integer from 1 to 1000, got "${opts.limit}"`);
+      const query = listQuery(opts.status);
       const client = await ctx.client();
-      const rows: Array<{ id: string; status: string; start: string }> = [];
-      for await (const wf of client.workflow.list({ query: "WorkflowType = 'backfillWorkflow'" })) {
-        rows.push({ id: wf.workflowId, status: wf.status.name, start: wf.startTime.toISOString() });
-        if (rows.length >= 50) break;
+      const rows: Array<{ id: string; status: string; stage: string | null; progressPct: number | null; etaMinutes: number | null; start: string; age: string }> = [];
+      for await (const wf of client.workflow.list({ query })) {
+        const attrs = wf.typedSearchAttributes;
+        rows.push({
+          id: wf.workflowId,
+          status: wf.status.name,
+          stage: attrs.get(BACKFILL_STATUS) ?? null,
+          progressPct: attrs.get(BACKFILL_PROGRESS) ?? null,
+          etaMinutes: attrs.get(BACKFILL_ETA_MINUTES) ?? null,
+          start: wf.startTime.toISOString(),
+          age: ageOf(wf.startTime),
+        });
+        if (rows.length >= limit) break;
       }
       if (opts.json) line(ctx, JSON.stringify(rows));
-      else for (const r of rows) line(ctx, `${r.id}  ${r.status}  started ${r.start}`);
+      else if (rows.length === 0) line(ctx, opts.status ? `no backfills with status ${opts.status}` : 'no backfills');
+      else {
+        for (const r of rows) {
+          const pct = r.progressPct === null ? '' : `  ${String(r.progressPct).padStart(3)}%`;
+          const eta = r.status === 'RUNNING' && r.etaMinutes !== null ? `  ETA ${r.etaMinutes} min` : '';
+          line(ctx, `${r.id}  ${r.status}${r.stage && r.stage !== r.status.toLowerCase() ? ` (${r.stage})` : ''}${pct}${eta}  started ${r.age} ago`);
+        }
+      }
     });
 
   const signalCommand = (name: string, description: string, send: (client: Client, id: string) => Promise<void>, done: string): void => {
@@ -244,6 +335,8 @@ export function createCli(ctx: CliContext): Command {
     });
 
   registerWarehouseCommands(program, ctx);
+  registerReportCommand(program, ctx);
+  registerDoctorCommand(program, ctx);
   return program;
 }
 

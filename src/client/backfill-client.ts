@@ -2,6 +2,7 @@
  * Client-side operations on backfills, shared by the CLI and `npm start`: derive the ID from the
  * request, start or attach, read status (live query while running, the result once closed).
  */
+import { backfillEtaSeconds } from '../shared/progress';
 import { createHash } from 'node:crypto';
 import { type Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { backfillProgressQuery, processorProgressQuery } from '../shared/messages';
@@ -85,18 +86,24 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   if (!progress) {
     return { id: backfillId, status, progress: null, result: null, note: 'no worker answered the progress query' };
   }
+  // The parent hears from its children in 5% steps; a first run's child answers with its live
+  // numbers (in flight, rate). A retry's child knows only its retried dates, so the parent's merged
+  // view stands for it.
   const processors = await Promise.all(
     progress.processors.map(async (p): Promise<ProcessorProgress> => {
-      if (p.status === 'completed') return p;
+      if (p.status === 'completed' || p.status === 'pending' || p.runNumber > 1) return p;
       const child = client.workflow.getHandle(`${backfillId}/${p.processor}`);
       try {
-        return await child.query(processorProgressQuery);
+        const fresh = await child.query(processorProgressQuery);
+        return fresh.processor === p.processor && fresh.total === p.total ? { ...fresh, skipReasons: p.skipReasons } : p;
       } catch {
         return p;
       }
     }),
   );
-  return { id: backfillId, status, progress: { ...progress, processors }, result: null };
+  const byName = new Map(processors.map((p) => [p.processor, p]));
+  const etaSeconds = progress.pipeline ? (backfillEtaSeconds({ phases: progress.pipeline, progress: byName }) ?? progress.etaSeconds) : progress.etaSeconds;
+  return { id: backfillId, status, progress: { ...progress, processors, etaSeconds }, result: null };
 }
 
 async function queryOrNull(handle: WorkflowHandle<typeof backfillWorkflow>): Promise<BackfillProgress | null> {

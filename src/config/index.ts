@@ -6,10 +6,27 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseExportDir } from '../exports/location';
 import { PIPELINE_DATASETS } from '../pipeline/datasets';
+import { checkGateThresholds } from '../pipeline/registry';
 import { DEFAULT_TASK_QUEUE } from '../shared/types';
+import { checkTemporalConnection, TEMPORAL_CONNECTION_ENV, TEMPORAL_CONNECTION_SETTINGS } from './temporal-connection';
 import { ENGINE_ENV, ENGINE_KINDS, ENGINE_SETTINGS, getEngine, warehouseKey as engineWarehouseKey } from '../warehouse/engines';
 
 const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * "table.column=min,…" → { "table.column": min }, each key a field-coverage rule that exists (a
+ * typo would otherwise be ignored silently) and each min between 0 and 1. Throws one line.
+ */
+export function parseGateThresholds(value: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9_]+\.[a-z0-9_]+)=(0(\.\d+)?|1(\.0+)?)$/.exec(part);
+    if (!m?.[1] || !m[2]) throw new Error(`"${part}" is not table.column=min with min between 0 and 1`);
+    out[m[1]] = Number(m[2]);
+  }
+  checkGateThresholds(out);
+  return out;
+}
 
 const baseSchema = z.object({
   temporalAddress: z.string().min(1).default('localhost:7233'),
@@ -52,23 +69,24 @@ const baseSchema = z.object({
     .string()
     .default('')
     .transform((value, ctx) => {
-      const out: Record<string, number> = {};
-      for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-        const m = /^([a-z0-9_]+\.[a-z0-9_]+)=(0(\.\d+)?|1(\.0+)?)$/.exec(part);
-        if (!m?.[1] || !m[2]) {
-          ctx.addIssue({ code: 'custom', message: `"${part}" is not table.column=min with min between 0 and 1` });
-          return z.NEVER;
-        }
-        out[m[1]] = Number(m[2]);
+      try {
+        return parseGateThresholds(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
       }
-      return out;
     }),
   /** host:port for the worker's Prometheus endpoint; off when empty. */
   metricsAddress: z.string().default(''),
 });
 
-/** One schema: the common settings plus every registered engine's own. */
-export const configSchema = baseSchema.extend(ENGINE_SETTINGS).superRefine((c, ctx) => {
+/** One schema: the common settings, the Temporal connection's (TLS, API key) and every registered engine's own. */
+export const configSchema = baseSchema.extend(TEMPORAL_CONNECTION_SETTINGS).extend(ENGINE_SETTINGS).superRefine((c, ctx) => {
+  const temporalProblem = checkTemporalConnection(c);
+  if (temporalProblem) {
+    ctx.addIssue({ code: 'custom', path: [`env:${temporalProblem[0]}`], message: temporalProblem[1] });
+    return;
+  }
   // An unknown engine is already reported on WAREHOUSE.
   if (!(ENGINE_KINDS as readonly string[]).includes(c.warehouse)) return;
   const problem = getEngine(c.warehouse).check?.(c, { datasets: PIPELINE_DATASETS });
@@ -87,6 +105,7 @@ const envMap: Record<string, string> = {
   ...ENGINE_ENV,
   TEMPORAL_ADDRESS: 'temporalAddress',
   TEMPORAL_NAMESPACE: 'temporalNamespace',
+  ...TEMPORAL_CONNECTION_ENV,
   BACKFILL_TASK_QUEUE: 'taskQueue',
   WAREHOUSE_SLOTS_TASK_QUEUE: 'slotsTaskQueue',
   WAREHOUSE: 'warehouse',

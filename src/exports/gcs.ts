@@ -93,6 +93,10 @@ export class GcsExportSink implements ExportSink {
     }
   }
 
+  async delete(name: string): Promise<void> {
+    await this.bucket.file(this.objectName(name)).delete({ ignoreNotFound: true });
+  }
+
   private objectName(name: string): string {
     const relative = objectNameParts(name).join('/');
     return this.prefix === '' ? relative : `${this.prefix}/${relative}`;

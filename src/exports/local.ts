@@ -51,6 +51,10 @@ export class LocalExportSink implements ExportSink {
     return new Set(entries.filter((e) => e.isFile() && wanted.has(e.name)).map((e) => e.name));
   }
 
+  async delete(name: string): Promise<void> {
+    await fs.rm(this.locationOf(name), { force: true });
+  }
+
   async read(name: string): Promise<string | undefined> {
     try {
       return await fs.readFile(this.locationOf(name), 'utf8');

@@ -22,6 +22,8 @@ export interface ExportSink {
   listPresent(folder: string, names: Iterable<string>): Promise<Set<string>>;
   /** The object's content, or undefined when there is none (for tests and reports). */
   read(name: string): Promise<string | undefined>;
+  /** Removes one object; nothing to do when it does not exist (`backfill doctor` cleans up its probe). */
+  delete(name: string): Promise<void>;
 }
 
 /** What an export location string means: `parseExportDir` turns settings into this. */

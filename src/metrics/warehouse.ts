@@ -115,6 +115,8 @@ class InstrumentedEstimatingWarehouse extends InstrumentedWarehouse implements B
   }
 }
 
+export function instrumentWarehouse(warehouse: Warehouse & BytesEstimator, metrics: BackfillMetrics): InstrumentedWarehouse & BytesEstimator;
+export function instrumentWarehouse(warehouse: Warehouse, metrics: BackfillMetrics): InstrumentedWarehouse;
 export function instrumentWarehouse(warehouse: Warehouse, metrics: BackfillMetrics): InstrumentedWarehouse {
   return canEstimateBytes(warehouse) ? new InstrumentedEstimatingWarehouse(warehouse, metrics) : new InstrumentedWarehouse(warehouse, metrics);
 }

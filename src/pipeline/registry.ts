@@ -24,6 +24,31 @@ export function tableProcessors(): TableProcessorDef[] {
   return ALL_PROCESSORS.filter((p): p is TableProcessorDef => p.kind === 'table');
 }
 
+/** Every field-coverage rule a gate judges, as "table.column" → its default minimum. */
+export function gateThresholdDefaults(processors?: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const def of tableProcessors()) {
+    if (processors && !processors.includes(def.name)) continue;
+    for (const rule of def.fieldCoverage ?? []) out[`${def.target.table}.${rule.column}`] = rule.min;
+  }
+  return out;
+}
+
+/**
+ * Threshold overrides checked against the rules that exist: a mistyped "table.column" would
+ * otherwise be silently ignored and the gate would judge by the default. Throws one line.
+ */
+export function checkGateThresholds(thresholds: Readonly<Record<string, number>>): void {
+  const known = gateThresholdDefaults();
+  const unknown = Object.keys(thresholds).filter((k) => !(k in known));
+  if (unknown.length > 0) {
+    throw new Error(`unknown gate threshold ${unknown.map((k) => `"${k}"`).join(', ')}; known: ${Object.keys(known).sort().join(', ')}`);
+  }
+  for (const [k, v] of Object.entries(thresholds)) {
+    if (!(v >= 0 && v <= 1)) throw new Error(`gate threshold ${k}=${v} is not between 0 and 1`);
+  }
+}
+
 export interface PhasePlan {
   phase: number;
   /** Groups in order; the processors of one group run concurrently. */

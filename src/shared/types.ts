@@ -125,6 +125,12 @@ export interface BackfillRequest {
   retry?: RetrySettings;
   historyEventLimit?: number;
   bootstrapDays?: number;
+  /**
+   * Field-coverage minimums overriding the processors' defaults ("table.column" → 0..1), checked
+   * at start. They travel with the request, so every worker judges the gates alike and the history
+   * records what they were.
+   */
+  gateThresholds?: Record<string, number>;
 }
 
 export interface BackfillInput extends BackfillRequest {
@@ -190,7 +196,12 @@ export interface BackfillProgress {
   stage: BackfillStage;
   processors: ProcessorProgress[];
   gates: PhaseGateReport[];
+  /** Seconds until the whole backfill ends (all phases), null until a rate is known. */
   etaSeconds: number | null;
+  /** The threshold overrides the gates judge by (the processors' defaults for the rest). */
+  gateThresholds?: Record<string, number>;
+  /** The request's phases and groups in order (for recomputing the ETA from fresher numbers). */
+  pipeline?: Array<{ phase: number; groups: string[][] }>;
 }
 
 export interface BackfillResult {

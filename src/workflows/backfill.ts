@@ -115,6 +115,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       processors,
       gates,
       etaSeconds: etaSeconds(byProcessor),
+      pipeline: pipelinePlan,
+      gateThresholds: input.gateThresholds ?? {},
     };
   };
 
@@ -302,6 +304,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
         processors: processorsOfPhase,
         failedDates: failed,
         bootstrapDays,
+        ...(input.gateThresholds ? { thresholds: input.gateThresholds } : {}),
       });
       gates.push(report);
       if (report.ok) break;

@@ -26,6 +26,7 @@ async function cli(argv: string[], env: Record<string, string> = {}): Promise<Ru
     out: (s) => (out += s),
     err: (s) => (err += s),
     env: { TEMPORAL_ADDRESS: testServerAddress(), ...env },
+    watchIntervalMs: 200,
   });
   return { code, out, err };
 }
@@ -54,6 +55,10 @@ describe('backfill CLI: bad input', () => {
     [['validate', '--phase', '9', '--from', '2024-11-01', '--to', '2024-11-02'], /unknown phase 9/],
     [['seed-demo', '--preset', 'huge'], /--preset must be one of full, small, tiny, got "huge"/],
     [['dedupe', '--table', 'nope', '--from', '2024-11-01', '--to', '2024-11-02'], /unknown processor table "nope"/],
+    [['status', 'some-id', '--watch', '--json'], /--watch and --json do not go together/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--gate-thresholds', 'player_game_summary.usage_ratee=0.8'], /--gate-thresholds: unknown gate threshold "player_game_summary.usage_ratee"/],
+    [['list', '--status', 'sideways'], /--status must be one of running, completed, .*, got "sideways"/],
+    [['list', '--limit', '0'], /--limit must be an integer from 1 to 1000, got "0"/],
   ])('%j → exit 2, one line, nothing started', async (argv, message) => {
     const r = await cli(argv, { BACKFILL_TASK_QUEUE: taskQueue, DUCKDB_PATH: path.join(tempDir('cli'), 'w.duckdb') });
     expect(r.code).toBe(2);
@@ -103,15 +108,20 @@ describe('backfill CLI: bad input', () => {
   });
 
   test.each([
-    [{ DEMO_PHASES: '3,9' }, 'npm start: DEMO_PHASES: unknown phase 9; known phases: 3, 4, 5, 6'],
+    [{ DEMO_PHASES: '3,9' }, 'npm start: DEMO_PHASES: unknown phase "9"; known phases: 3, 4, 5, 6'],
     [{ DEMO_PRESET: 'huge' }, 'npm start: DEMO_PRESET must be one of full, small, tiny'],
     [{ WAREHOUSE_MAX_IN_FLIGHT: 'x' }, /^npm start: invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
     [{ WAREHOUSE: 'bigquery' }, 'npm start: invalid setting BIGQUERY_PROJECT: required when WAREHOUSE=bigquery'],
+    [{ argv: '--phases 3,9' }, '--phases: unknown phase "9"; known phases: 3, 4, 5, 6'],
+    [{ argv: '--from 2024-13-01' }, 'npm start: --from must be a date written YYYY-MM-DD, got "2024-13-01"'],
+    [{ argv: '--preset huge' }, 'npm start: --preset must be one of full, small, tiny'],
+    [{ argv: '--frobnicate' }, /^npm start: Unknown option '--frobnicate'.*\(usage: npm start/],
   ])('npm start with %j exits 2 with one line before starting anything', async (vars, message) => {
     const start = path.resolve(__dirname, '../../dist/src/start.js');
     const dataDir = tempDir('start-bad');
+    const { argv = '', ...envVars } = vars as Record<string, string>;
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, [start], { env: { ...process.env, BACKFILL_DATA_DIR: dataDir, ...vars } }, (error, _stdout, stderr) =>
+      execFile(process.execPath, [start, ...argv.split(' ').filter(Boolean)], { env: { ...process.env, BACKFILL_DATA_DIR: dataDir, ...envVars } }, (error, _stdout, stderr) =>
         resolve({ code: error ? (error.code as number) : 0, stderr }),
       );
     });
@@ -227,6 +237,26 @@ describe('backfill CLI: operating a backfill', () => {
     const late = await cli(['pause', id], envVars);
     expect(late.code).toBe(1);
     expect(late.err).toMatch(/is COMPLETED, not running/);
+  });
+
+  test('status --watch follows a backfill to its end (plain lines off a terminal); list filters by status and shows progress', async () => {
+    const args = ['--from', '2024-10-22', '--to', '2024-10-29', '--phases', '3', '--processors', 'team_offense_game_summary', '--concurrency', '2'];
+    const { id } = JSON.parse((await cli(['start', ...args, '--json'], envVars)).out) as { id: string };
+    const watched = await cli(['status', id, '--watch'], envVars);
+    expect(watched.code).toBe(0);
+    const snapshots = watched.out.split(`${id}: `).filter(Boolean);
+    expect(snapshots.length).toBeGreaterThanOrEqual(1);
+    // No cursor movement off a terminal; the last snapshot is the completed one.
+    expect(watched.out).not.toContain('\x1b[');
+    expect(snapshots[snapshots.length - 1]).toMatch(/^COMPLETED — completed .*100%/);
+    expect(watched.out).toMatch(/Phase 3\s+gate PASSED/);
+    expect(watched.out).toMatch(/team_offense_game_summary\s+\[#+\] 100%/);
+
+    const completed = JSON.parse((await cli(['list', '--status', 'completed', '--json'], envVars)).out) as Array<{ id: string; progressPct: number | null; status: string }>;
+    expect(completed.find((r) => r.id === id)).toMatchObject({ status: 'COMPLETED', progressPct: 100 });
+    const running = JSON.parse((await cli(['list', '--status', 'running', '--json'], envVars)).out) as Array<{ id: string }>;
+    expect(running.map((r) => r.id)).not.toContain(id);
+    expect((await cli(['list', '--status', 'completed'], envVars)).out).toMatch(new RegExp(`${id}  COMPLETED.*100%  started \\d+[smhd] ago`));
   });
 
   test('cancel stops the backfill and its processors; dates already written stay written', async () => {

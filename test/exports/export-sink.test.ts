@@ -22,6 +22,16 @@ describe.each(SINK_BACKENDS)('$kind export sink', (backend) => {
     expect(await allNames()).toEqual(['predictions/2024-01-15.json']);
   });
 
+  test('delete removes one object and leaves the rest; deleting an absent one is no error', async () => {
+    const { sink, allNames } = backend.newSink();
+    await sink.write('predictions/2024-01-15.json', 'a', JSON_TYPE);
+    await sink.write('predictions/2024-01-16.json', 'b', JSON_TYPE);
+    await sink.delete('predictions/2024-01-15.json');
+    expect(await sink.read('predictions/2024-01-15.json')).toBeUndefined();
+    expect(await allNames()).toEqual(['predictions/2024-01-16.json']);
+    await expect(sink.delete('predictions/2024-01-15.json')).resolves.toBeUndefined();
+  });
+
   test('writing a name again leaves one object with the new content', async () => {
     const { sink, allNames } = backend.newSink();
     await sink.write('predictions/2024-01-15.json', 'old', JSON_TYPE);

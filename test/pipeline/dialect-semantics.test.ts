@@ -497,6 +497,7 @@ const discardingSink: ExportSink = {
   write: () => Promise.resolve(),
   listPresent: () => Promise.resolve(new Set<string>()),
   read: () => Promise.resolve(undefined),
+  delete: () => Promise.resolve(),
 };
 
 /** Every statement the pipeline sends, rendered for `dialect`, with where it comes from. */

@@ -70,6 +70,7 @@ test.each([
   [{ EXPORT_DIR: 's3://bucket/x' }, /^invalid setting EXPORT_DIR: .*unsupported scheme "s3:\/\/"/],
   [{ BOOTSTRAP_DAYS: 'two weeks' }, /^invalid setting BOOTSTRAP_DAYS: /],
   [{ GATE_THRESHOLDS: 'usage_rate=85' }, /^invalid setting GATE_THRESHOLDS: "usage_rate=85" is not table.column=min/],
+  [{ GATE_THRESHOLDS: 'player_game_summry.usage_rate=0.9' }, /^invalid setting GATE_THRESHOLDS: unknown gate threshold "player_game_summry.usage_rate"; known: .*player_game_summary.usage_rate/],
 ])('%j is rejected with one line naming the setting', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);

@@ -21,6 +21,7 @@ import { seedDemoData } from '../../src/pipeline/demo';
 import { runTableProcessor } from '../../src/pipeline/engine';
 import { exportDate } from '../../src/pipeline/phase6';
 import { planBackfill } from '../../src/pipeline/plan';
+import { buildBackfillReport } from '../../src/report/build';
 import { RAW_TABLES } from '../../src/pipeline/raw';
 import { ALL_PROCESSORS, planPhases, tableProcessors } from '../../src/pipeline/registry';
 import { ensureWarehouseTables } from '../../src/pipeline/tables';
@@ -123,6 +124,14 @@ beforeAll(async () => {
   await capture('prediction_exports/export', () =>
     exportDate(warehouse, DATE, createExportSink({ exportDir: path.join(tempDir('bq-sql'), 'exports') }), { backfillId: 'backfill-check' }),
   );
+  await capture('report', () =>
+    buildBackfillReport({
+      warehouse,
+      exportSink: createExportSink({ exportDir: path.join(tempDir('bq-sql'), 'exports') }),
+      status: { id: 'backfill-check', status: 'COMPLETED', progress: null, result: null },
+      request: { from: FROM, to: TO, phases: [3, 4, 5, 6], bootstrapDays: 14 },
+    }),
+  );
   await capture('dry-run plan', () => planBackfill(warehouse, { from: FROM, to: TO, phases: [3, 4, 5], bootstrapDays: 14 }));
   await capture('seed-demo', () => seedDemoData(warehouse, { preset: 'tiny', from: FROM, to: '2024-10-23' }));
 });
@@ -151,6 +160,8 @@ test('every code path sent its statements (the capture is complete)', () => {
   expect(statements.filter((s) => s.id.startsWith('prediction_exports/export#')).length).toBeGreaterThanOrEqual(2);
   expect(statements.some((s) => s.id.includes('(dry run)'))).toBe(true);
   expect(has('seed-demo#')).toBe(true);
+  // The report reads every processor table's dates and write times.
+  expect(statements.filter((s) => s.id.startsWith('report#') && /AS written_at/.test(s.sql))).toHaveLength(tableProcessors().length);
   // Every table reference went through the mapping: nothing names a logical dataset directly.
   for (const s of statements) expect(s.sql).not.toMatch(/`nba-props-platform\.nba_/);
   // Dates travel as DATE parameters, never as strings.

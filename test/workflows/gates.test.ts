@@ -71,7 +71,7 @@ describe('phase gates', () => {
   // A distinct range per test gives each its own backfill ID.
   const request = (gatePolicy: 'wait' | 'remediate'): BackfillRequest => ({
     from: '2024-10-22',
-    to: `2024-10-${String(28 + range++)}`,
+    to: ['2024-10-28', '2024-10-29', '2024-10-30', '2024-10-31', '2024-11-01', '2024-11-02'][range++] as string,
     phases: [3],
     processors: ['player_game_summary'],
     concurrency: 3,
@@ -151,6 +151,29 @@ describe('phase gates', () => {
       expect(result.processors[0]?.failed).toEqual({});
       const retry = await env.client.workflow.getHandle(`${backfillId}/player_game_summary/retry-1`).result();
       expect(retry).toMatchObject({ done: 1, total: 1 });
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('thresholds travel with the request: the gate judges by them, whatever the worker was started with', async () => {
+    // This worker has no GATE_THRESHOLDS; the request asks for every usage rate (~86% are present).
+    const worker = await startWorker(env, warehouse);
+    try {
+      const { handle } = await startBackfill(env.client, worker.config.taskQueue, {
+        ...request('wait'),
+        gateThresholds: { 'player_game_summary.usage_rate': 1 },
+      });
+      const held = await eventually(async () => {
+        const p = await handle.query(backfillProgressQuery);
+        return p.stage.kind === 'gate_failed' ? p : undefined;
+      });
+      expect(held.gateThresholds).toEqual({ 'player_game_summary.usage_rate': 1 });
+      const usage = held.gates[0]?.tables[0]?.fieldCoverage.find((f) => f.column === 'usage_rate');
+      expect(usage).toMatchObject({ min: 1, ok: false });
+      expect(held.gates[0]?.problems.join('\n')).toMatch(/usage_rate: coverage .* below the 100.0% threshold/);
+      await handle.signal(approveGateSignal);
+      await handle.result();
     } finally {
       await worker.stop();
     }
