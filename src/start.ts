@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { backfillIdFor, getBackfillStatus, startBackfill } from './client/backfill-client';
+import { backfillIdFor, getBackfillStatus, startBackfill, type BackfillStatus } from './client/backfill-client';
 import { formatStatus } from './cli/format';
 import { ConfigError, loadConfig, type Config } from './config';
 import { isTemporalReachable, locateTemporalCli, startDevServer } from './devserver';
@@ -24,6 +24,8 @@ import { KNOWN_PHASES, planPhases } from './pipeline/registry';
 import { parsePhases, parseRange } from './cli/parse';
 import { ensureWarehouseTables } from './pipeline/tables';
 import { watchBackfill } from './cli/watch';
+import { createExportSink } from './exports';
+import { buildBackfillReport, writeReportHtml } from './report';
 import { createBackfillWorker } from './worker';
 import { createWarehouse, describeWarehouse } from './warehouse';
 
@@ -162,9 +164,29 @@ async function main(): Promise<number> {
     };
     const id = backfillIdFor(request);
     const previous = await getBackfillStatus(client, id).catch(() => undefined);
+    // The report is written by this process because it holds the warehouse (a DuckDB file admits
+    // one writing process): `backfill report` from another terminal would find it locked.
+    const writeReport = async (status: BackfillStatus): Promise<void> => {
+      const file = path.resolve(config.dataDir, 'reports', `${id}.html`);
+      try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const report = await buildBackfillReport({
+          warehouse,
+          exportSink: createExportSink({ exportDir: config.exportDir, gcsApiEndpoint: config.gcsApiEndpoint }),
+          status,
+          request: { from, to, phases, bootstrapDays: config.bootstrapDays },
+        });
+        writeReportHtml(file, report);
+        say(`report: ${file}`);
+      } catch (err) {
+        say(`could not write the report: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      }
+    };
+
     if (previous?.status === 'COMPLETED') {
       out(formatStatus(previous));
       say(`${id} already completed. Web UI: ${temporal.uiUrl}/namespaces/${config.temporalNamespace}/workflows/${encodeURIComponent(id)}`);
+      await writeReport(previous);
       say(`re-run it with: npx backfill start --from ${from} --to ${to} --phases ${phases.join(',')}`);
       worker.shutdown();
       await workerRun;
@@ -188,7 +210,10 @@ async function main(): Promise<number> {
       detached: () => detached,
     });
     const finalStatus = final?.status ?? '';
-    if (finalStatus === 'COMPLETED') say(`${id} completed`);
+    if (final && finalStatus === 'COMPLETED') {
+      say(`${id} completed`);
+      await writeReport(final);
+    }
     if (detached) say(`detached from ${id}; run \`npm start\` again to resume watching it`);
     worker.shutdown();
     await workerRun;

@@ -1,6 +1,6 @@
 /** Human-readable rendering of status and gate reports (the JSON forms are the raw objects). */
 import type { BackfillStatus } from '../client/backfill-client';
-import type { BackfillPlan } from '../pipeline/plan';
+import type { BackfillPlan, ProcessorPlan } from '../pipeline/plan';
 import { percentFinished } from '../shared/progress';
 import { formatCoverage } from '../report/coverage';
 import type { PhaseGateReport, ProcessorProgress } from '../shared/types';
@@ -63,10 +63,11 @@ export function formatStatus(s: BackfillStatus): string {
     const thresholds = Object.entries(p.gateThresholds ?? {});
     if (thresholds.length > 0) lines.push(`  gate thresholds: ${thresholds.map(([k, v]) => `${k} ≥ ${v}`).join(', ')} (the processors' own for the rest)`);
     for (const proc of p.processors) lines.push(processorLine(proc));
-    for (const proc of p.processors) {
-      // Why coverage is below the game-date count, on screen: every skip has its reason.
-      for (const [reason, n] of Object.entries(proc.skipReasons)) lines.push(`    ${proc.processor} skipped ${n}: ${reason}`);
-      for (const f of proc.failures.slice(0, 5)) lines.push(`    ${proc.processor} ${f.date} failed: ${f.error}`);
+    // Why coverage is below the game-date count, on screen, numbers adding up: from the gate once
+    // the phase has one (it counts what the tables hold), from the run's own progress before.
+    const gated = new Set(p.gates.flatMap((g) => g.tables.map((t) => t.processor)));
+    for (const proc of p.processors.filter((x) => !gated.has(x.processor))) {
+      lines.push(formatCoverage(proc, { indent: '    ', heading: proc.processor }));
     }
     for (const g of p.gates) lines.push(formatGate(g));
   } else if (s.result) {
@@ -158,6 +159,7 @@ export function formatPlan(id: string, plan: BackfillPlan): string {
             `  expected coverage ${p.expectedCoverage.expected}/${p.expectedCoverage.of}${range}`,
         );
         for (const [reason, n] of Object.entries(p.skipReasons)) lines.push(`        skipped ${n}: ${reason}`);
+        if (p.estimatedSeconds !== null && p.datesToRun > 0) lines.push(`        ${planEstimateLine(p)}`);
         if (p.bytes) {
           lines.push(
             `        scans ~${bytes(p.bytes.bytesPerDate)}/date × ${p.datesToRun} = ${bytes(p.bytes.totalBytes)} ($${p.bytes.costUsd.toFixed(2)}), ` +
@@ -170,8 +172,37 @@ export function formatPlan(id: string, plan: BackfillPlan): string {
   lines.push(`total: ${plan.totals.dateTasks} processor-dates to run, ${plan.totals.skipped} skipped`);
   const b = plan.totals.bytes;
   if (b) lines.push(`estimated scan: ${bytes(b.totalBytes)}, $${b.costUsd.toFixed(2)} on demand at $${b.pricePerTib}/TiB`);
+  const borrowers = plan.phases.flatMap((x) => x.groups.flat()).filter((p) => p.estimateRate?.borrowed === true);
+  lines.push(
+    plan.totals.estimatedSeconds === null
+      ? 'estimated duration: unknown, no earlier runs of these processors to take rates from'
+      : `estimated duration ${approxDuration(plan.totals.estimatedSeconds)} from earlier runs' rates; ` +
+          `each group as long as its slowest processor, phases in sequence` +
+          (borrowers.length > 0 ? `; ${borrowers.map((p) => p.processor).join(', ')} borrowed the mean rate` : ''),
+  );
   for (const note of plan.notes) lines.push(`note: ${note}`);
   return lines.join('\n');
+}
+
+function planEstimateLine(p: ProcessorPlan): string {
+  const time = approxDuration(p.estimatedSeconds ?? 0);
+  const rate = p.estimateRate;
+  if (!rate) return `takes ${time}`;
+  if (rate.borrowed) return `takes ${time} at ${rate.datesPerHour.toFixed(1)} dates/h, borrowed: the mean of the others' rates`;
+  const seen = p.observedRate;
+  return (
+    `takes ${time} at ${rate.datesPerHour.toFixed(1)} dates/h` +
+    (seen ? `, as ${seen.backfillId} ran ${seen.dates} dates (${seen.firstProcessedAt} → ${seen.lastProcessedAt})` : '')
+  );
+}
+
+/** A duration as a person says it, rounded: "~40 s", "~12 min", "~3 h 10 min". */
+export function approxDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 90) return `~${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 90) return `~${m} min`;
+  return `~${Math.floor(m / 60)} h${m % 60 === 0 ? '' : ` ${m % 60} min`}`;
 }
 
 /**
@@ -182,7 +213,8 @@ export function formatLive(s: BackfillStatus): string {
   const p = s.progress;
   if (!p) return formatStatus(s);
   const stage = describeStage(p.stage);
-  const pct = percentFinished(p.processors);
+  // Nothing planned yet is 0%, not "all of nothing".
+  const pct = p.processors.length === 0 && s.status === 'RUNNING' ? 0 : percentFinished(p.processors);
   const eta = s.status === 'RUNNING' ? `  ETA ${duration(p.etaSeconds)}` : '';
   const lines = [
     `${s.id}: ${s.status}${p.paused ? ' (PAUSED)' : ''} — ${stage}  ${bar(pct / 100)} ${pct}%${eta}`,

@@ -2,6 +2,7 @@
  * Client-side operations on backfills, shared by the CLI and `npm start`: derive the ID from the
  * request, start or attach, read status (live query while running, the result once closed).
  */
+import { isIsoDate } from '../pipeline/dates';
 import { backfillEtaSeconds } from '../shared/progress';
 import { createHash } from 'node:crypto';
 import { type Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
@@ -32,6 +33,12 @@ export interface StartOutcome {
 }
 
 export async function startBackfill(client: Client, taskQueue: string, request: BackfillRequest): Promise<StartOutcome> {
+  // The CLI checks these too; a program calling this directly must not start a backfill that can
+  // only fail in its first activity (a 2024-10-32 would reach the warehouse as a DATE).
+  for (const [name, value] of [['from', request.from], ['to', request.to]] as const) {
+    if (!isIsoDate(value)) throw new TypeError(`request.${name} must be a real date written YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  }
+  if (request.from > request.to) throw new TypeError(`request.from ${request.from} is after request.to ${request.to}`);
   const backfillId = backfillIdFor(request);
   const existing = client.workflow.getHandle<typeof backfillWorkflow>(backfillId);
   try {
@@ -67,6 +74,43 @@ export interface BackfillStatus {
   result: BackfillResult | null;
   /** Why live progress is not available (e.g. no worker running), when it is not. */
   note?: string;
+  /** On a follow-up: the backfill it follows up. */
+  followUpOf?: string;
+  /** On an original that has follow-ups: each, oldest first. */
+  followUps?: FollowUpSummary[];
+}
+
+export interface FollowUpSummary {
+  id: string;
+  status: string;
+}
+
+/** A follow-up's ID: numbered from 1 under its original, so the IDs sort and read as a chain. */
+export function followUpIdFor(originalId: string, n: number): string {
+  return `${originalId}/followup-${n}`;
+}
+
+/**
+ * The follow-ups of a backfill, oldest first, found by describing `<id>/followup-1`, `-2`, … until
+ * one does not exist: unlike a visibility listing, this sees a follow-up started a moment ago.
+ */
+export async function listFollowUps(client: Client, originalId: string): Promise<Array<FollowUpSummary & { taskQueue: string }>> {
+  const found: Array<FollowUpSummary & { taskQueue: string }> = [];
+  for (let n = 1; ; n++) {
+    const id = followUpIdFor(originalId, n);
+    try {
+      const d = await client.workflow.getHandle(id).describe();
+      found.push({ id, status: d.status.name, taskQueue: d.taskQueue });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return found;
+      throw err;
+    }
+  }
+}
+
+/** The original a backfill execution is listed under (its BackfillId), itself for an original. */
+export function listedUnder(id: string, description: { typedSearchAttributes: { get(key: typeof BACKFILL_ID): string | undefined } }): string {
+  return description.typedSearchAttributes.get(BACKFILL_ID) ?? id;
 }
 
 /**
@@ -77,14 +121,17 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   const handle = client.workflow.getHandle<typeof backfillWorkflow>(backfillId);
   const description = await handle.describe();
   const status = description.status.name;
+  const original = listedUnder(backfillId, description);
+  const links: Pick<BackfillStatus, 'followUpOf' | 'followUps'> =
+    original !== backfillId ? { followUpOf: original } : await listFollowUps(client, backfillId).then((f) => (f.length > 0 ? { followUps: f.map(({ id, status: s }) => ({ id, status: s })) } : {}));
   if (status === 'COMPLETED') {
     const result = (await handle.result());
-    return { id: backfillId, status, progress: await queryOrNull(handle), result };
+    return { id: backfillId, status, progress: await queryOrNull(handle), result, ...links };
   }
-  if (status !== 'RUNNING') return { id: backfillId, status, progress: null, result: null };
+  if (status !== 'RUNNING') return { id: backfillId, status, progress: null, result: null, ...links };
   const progress = await queryOrNull(handle);
   if (!progress) {
-    return { id: backfillId, status, progress: null, result: null, note: 'no worker answered the progress query' };
+    return { id: backfillId, status, progress: null, result: null, note: 'no worker answered the progress query', ...links };
   }
   // The parent hears from its children in 5% steps; a first run's child answers with its live
   // numbers (in flight, rate). A retry's child knows only its retried dates, so the parent's merged
@@ -103,7 +150,7 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   );
   const byName = new Map(processors.map((p) => [p.processor, p]));
   const etaSeconds = progress.pipeline ? (backfillEtaSeconds({ phases: progress.pipeline, progress: byName }) ?? progress.etaSeconds) : progress.etaSeconds;
-  return { id: backfillId, status, progress: { ...progress, processors, etaSeconds }, result: null };
+  return { id: backfillId, status, progress: { ...progress, processors, etaSeconds }, result: null, ...links };
 }
 
 async function queryOrNull(handle: WorkflowHandle<typeof backfillWorkflow>): Promise<BackfillProgress | null> {

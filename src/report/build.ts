@@ -16,7 +16,7 @@ import { listExportedDates } from '../pipeline/phase6';
 import { getProcessor, planPhases } from '../pipeline/registry';
 import type { ProcessorDef, TableProcessorDef } from '../pipeline/types';
 import type { PhaseGateReport, ProcessorProgress } from '../shared/types';
-import { type QueryOptions, sqlDate, type Warehouse } from '../warehouse/types';
+import { parseTimestamp, type QueryOptions, sqlDate, type Warehouse } from '../warehouse/types';
 import { classifyDates, type CoverageExplanation, type DateCell, type DateState, explainDateCoverage } from './coverage';
 
 /** What the report needs of the request (the backfill's start input). */
@@ -242,12 +242,6 @@ async function datesWritten(
     opts,
   );
   return new Map(rows.map((r) => [String(r.d), { rows: Number(r.n), at: r.written_at === null || r.written_at === undefined ? null : String(r.written_at) }]));
-}
-
-/** A TIMESTAMP as the engines return it ('2024-11-05 10:00:00.123' on DuckDB, ISO on BigQuery), as UTC. */
-export function parseTimestamp(value: string): number {
-  const iso = value.includes('T') ? value : value.replace(' ', 'T');
-  return Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
 }
 
 function stageText(stage: NonNullable<BackfillStatus['progress']>['stage']): string {

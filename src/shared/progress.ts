@@ -50,6 +50,17 @@ export function ledgerFromPlan(phase: number, plan: DatePlan): ProcessorLedger {
   };
 }
 
+/**
+ * A follow-up's ledger of a processor: its whole plan (so totals and skip reasons read as the
+ * original's), with only `rerun` still to run — the original settled the other planned dates.
+ * Dates outside the plan are dropped.
+ */
+export function ledgerForFollowUp(phase: number, plan: DatePlan, rerun: readonly string[]): ProcessorLedger {
+  const ledger = ledgerFromPlan(phase, plan);
+  const planned = new Set(ledger.planned);
+  return { ...ledger, notRun: [...new Set(rerun)].filter((d) => planned.has(d)).sort() };
+}
+
 /** A run of `dates` (all planned dates, or a retry's) has started. */
 export function startRun(ledger: ProcessorLedger, dates: readonly string[]): ProcessorLedger {
   return { ...ledger, running: [...dates].sort(), runs: ledger.runs + 1 };

@@ -71,6 +71,8 @@ export interface ProcessorWorkflowInput {
   historyEventLimit?: number;
   /** Start-to-close time-out of one date, ms. */
   dateTimeoutMs?: number;
+  /** The BackfillId search attribute when not `backfillId`: a follow-up's processors list under the original. */
+  listedUnder?: string;
   state?: ProcessorCarriedState;
 }
 
@@ -133,8 +135,28 @@ export interface BackfillRequest {
   gateThresholds?: Record<string, number>;
 }
 
+/**
+ * A follow-up: a later execution of backfillWorkflow, linked to an earlier backfill (`of`, always
+ * the original, never another follow-up), that re-runs some of its dates and validates again. It
+ * runs the original's request (range, phases, processors, gate policy, thresholds) with these dates.
+ */
+export type FollowUpSpec = {
+  of: string;
+  /** processor → dates to re-run, as the original's history recorded them (failed, or not run). */
+  dates: Record<string, string[]>;
+} & (
+  | { kind: 'retry-failed' }
+  /** Validates the phase first and re-runs what that gate finds too: the tables may have changed since. */
+  | { kind: 'retry-phase'; phase: number }
+);
+
+/**
+ * The workflow's input: the request plus its ID. A follow-up's `followUp` is not part of the
+ * operator's request (it would change what `backfillIdFor` means); it is added when one is started.
+ */
 export interface BackfillInput extends BackfillRequest {
   backfillId: string;
+  followUp?: FollowUpSpec;
 }
 
 export interface FieldCoverageResult {
@@ -202,6 +224,8 @@ export interface BackfillProgress {
   gateThresholds?: Record<string, number>;
   /** The request's phases and groups in order (for recomputing the ETA from fresher numbers). */
   pipeline?: Array<{ phase: number; groups: string[][] }>;
+  /** Set on a follow-up: what it re-runs, and of which backfill. */
+  followUp?: FollowUpSpec;
 }
 
 export interface BackfillResult {
@@ -210,4 +234,6 @@ export interface BackfillResult {
   status: 'completed';
   processors: ProcessorResult[];
   gates: PhaseGateReport[];
+  /** Set on a follow-up: its spec and the dates it re-ran per processor (within the plan). */
+  followUp?: FollowUpSpec & { rerun: Record<string, string[]> };
 }

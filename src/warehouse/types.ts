@@ -58,6 +58,12 @@ export type SqlParams = Record<string, SqlValue>;
 /** One result row: numbers as JS numbers, DATE as 'YYYY-MM-DD', TIMESTAMP as ISO string. */
 export type Row = Record<string, string | number | boolean | null>;
 
+/** A TIMESTAMP as the engines return it ('2024-11-05 10:00:00.123' on DuckDB, ISO on BigQuery), as UTC milliseconds. */
+export function parseTimestamp(value: string): number {
+  const iso = value.includes('T') ? value : value.replace(' ', 'T');
+  return Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
+}
+
 /** Decimal places of a rounding are spliced into SQL text, so they must be a small integer. */
 export function roundingPlaces(places: number): number {
   if (!Number.isInteger(places) || Math.abs(places) > 30) throw new TypeError(`invalid rounding places: ${places}`);

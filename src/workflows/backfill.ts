@@ -9,6 +9,11 @@
  *
  * Restarts: nothing here depends on a process staying alive. A worker restart replays this history;
  * children keep running (or resume on another worker); a waiting gate keeps waiting for its signal.
+ *
+ * Follow-ups: an execution whose input carries `followUp` re-runs some dates of an earlier backfill
+ * (`backfill retry-failed|retry-phase` once it has ended) — planned like the original, run
+ * processor by processor in the same phase and group order, then gated the same way. It carries the
+ * original's BackfillId search attribute, so the two are listed together.
  */
 import {
   ParentClosePolicy,
@@ -39,6 +44,7 @@ import {
 import {
   backfillEtaSeconds,
   completeRun,
+  ledgerForFollowUp,
   ledgerFromPlan,
   ledgerProgress,
   observeRate,
@@ -60,6 +66,7 @@ import type {
   BackfillResult,
   BackfillStage,
   DatePlan,
+  FollowUpSpec,
   PhaseGateReport,
   ProcessorProgress,
   ProcessorResult,
@@ -68,6 +75,8 @@ import { processorBackfillWorkflow, validateConcurrency } from './processor-back
 
 export async function backfillWorkflow(input: BackfillInput): Promise<BackfillResult> {
   const backfillId = input.backfillId;
+  /** The BackfillId search attribute: a follow-up is listed with the backfill it follows up. */
+  const listedUnder = input.followUp?.of ?? backfillId;
   const bootstrapDays = input.bootstrapDays ?? 14;
   let paused = false;
   let concurrency = input.concurrency;
@@ -98,7 +107,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   const processorProgress = (): Map<string, ProcessorProgress> =>
     new Map([...ledgers.values()].map((l) => [l.processor, ledgerProgress(l, live.get(l.processor))]));
   const etaSeconds = (byProcessor: Map<string, ProcessorProgress>): number | null =>
-    stage.kind === 'completed' ? 0 : backfillEtaSeconds({ phases: pipelinePlan, progress: byProcessor });
+    stage.kind === 'completed' ? 0 : pipelinePlan.length === 0 ? null : backfillEtaSeconds({ phases: pipelinePlan, progress: byProcessor });
 
   const progress = (): BackfillProgress => {
     const byProcessor = processorProgress();
@@ -117,6 +126,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       etaSeconds: etaSeconds(byProcessor),
       pipeline: pipelinePlan,
       gateThresholds: input.gateThresholds ?? {},
+      ...(input.followUp ? { followUp: input.followUp } : {}),
     };
   };
 
@@ -150,7 +160,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       `${percentFinished(processors)}% of processor-dates finished` +
       (eta !== null && stage.kind !== 'completed' ? `, backfill ETA ${minutes(eta)}` : '') +
       (slowest ? `; slowest: ${slowest.processor} (${minutes(slowest.etaSeconds ?? 0)} left)` : '');
-    setCurrentDetails(`**${backfillId}** ${input.from} → ${input.to}: ${head} — ${tail}\n\n${lines.join('\n')}`);
+    const title = input.followUp ? `**${backfillId}** (follow-up of ${input.followUp.of}, ${followUpWhat(input.followUp)})` : `**${backfillId}**`;
+    setCurrentDetails(`${title} ${input.from} → ${input.to}: ${head} — ${tail}\n\n${lines.join('\n')}`);
   };
 
   const forward = async (send: (childId: string) => Promise<void>): Promise<void> => {
@@ -208,7 +219,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   setHandler(retryFailedSignal, decide('retry-failed'));
 
   upsertSearchAttributes([
-    { key: BACKFILL_ID, value: backfillId },
+    { key: BACKFILL_ID, value: listedUnder },
     { key: BACKFILL_STATUS, value: 'planning' },
   ]);
 
@@ -232,11 +243,12 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
             startPaused: paused,
             retry: input.retry,
             historyEventLimit: input.historyEventLimit,
+            ...(input.followUp ? { listedUnder } : {}),
           },
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         typedSearchAttributes: [
-          { key: BACKFILL_ID, value: backfillId },
+          { key: BACKFILL_ID, value: listedUnder },
           { key: BACKFILL_PROCESSOR, value: processor },
           { key: BACKFILL_PHASE, value: phase },
           { key: BACKFILL_STATUS, value: 'running' },
@@ -253,7 +265,10 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   };
 
   const ledgerOf = (phase: number, processor: string): ProcessorLedger =>
-    ledgers.get(processor) ?? ledgerFromPlan(phase, { processor, dates: [], skipped: [] });
+    ledgers.get(processor) ??
+    // A follow-up's gate may re-run a processor that had nothing to re-run at first: its plan stands.
+    (input.followUp ? ledgerForFollowUp(phase, plans.get(processor) ?? { processor, dates: [], skipped: [] }, []) : undefined) ??
+    ledgerFromPlan(phase, { processor, dates: [], skipped: [] });
 
   const plans = new Map<string, DatePlan>();
   const planOf = async (phase: number, processor: string): Promise<DatePlan> => {
@@ -268,46 +283,64 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
 
   const pipeline = await describePipeline({ phases: input.phases, processors: input.processors });
   pipelinePlan = pipeline;
-  // Planning every processor before the first date runs lets the backfill give one ETA for the whole
-  // run (later phases' dates are known) and report expected coverage from the start. Histories
-  // recorded before this planned group by group, and replay that way.
-  etaAttribute = patched('plan-up-front-with-eta');
-  if (etaAttribute) {
-    setStage({ kind: 'planning' });
-    await Promise.all(pipeline.flatMap((pp) => pp.groups.flat().map((processor) => planOf(pp.phase, processor))));
-  }
-
-  for (const phasePlan of pipeline) {
-    const phase = phasePlan.phase;
-    for (const [gi, group] of phasePlan.groups.entries()) {
-      await condition(() => !paused);
-      setStage({ kind: 'running', phase, group: gi + 1 });
-      await Promise.all(
-        group.map(async (processor) => {
-          const plan = await planOf(phase, processor);
-          await runProcessor(phase, processor, plan, '');
-        }),
-      );
+  /** processor → the dates a follow-up re-ran (the first run of each; gate re-runs come on top). */
+  const rerunByFollowUp: Record<string, string[]> = {};
+  if (input.followUp) {
+    await runFollowUp(input.followUp, pipeline);
+  } else {
+    // Planning every processor before the first date runs lets the backfill give one ETA for the whole
+    // run (later phases' dates are known) and report expected coverage from the start. Histories
+    // recorded before this planned group by group, and replay that way.
+    etaAttribute = patched('plan-up-front-with-eta');
+    if (etaAttribute) {
+      setStage({ kind: 'planning' });
+      await Promise.all(pipeline.flatMap((pp) => pp.groups.flat().map((processor) => planOf(pp.phase, processor))));
     }
 
-    // The gate: validate, and on failure remediate or wait for an operator, until it passes or is approved.
-    const processorsOfPhase = phasePlan.groups.flat();
+    for (const phasePlan of pipeline) {
+      const phase = phasePlan.phase;
+      for (const [gi, group] of phasePlan.groups.entries()) {
+        await condition(() => !paused);
+        setStage({ kind: 'running', phase, group: gi + 1 });
+        await Promise.all(
+          group.map(async (processor) => {
+            const plan = await planOf(phase, processor);
+            await runProcessor(phase, processor, plan, '');
+          }),
+        );
+      }
+      await passGate(phase, phasePlan.groups.flat());
+    }
+  }
+
+  /** One validation of a phase against the plan, with the failed dates the ledgers hold. */
+  async function validate(phase: number, processorsOfPhase: string[]): Promise<PhaseGateReport> {
+    setStage({ kind: 'validating', phase });
+    const failed: Record<string, Record<string, string>> = {};
+    for (const p of processorsOfPhase) failed[p] = ledgers.get(p)?.failed ?? {};
+    const report = await validatePhase({
+      phase,
+      from: input.from,
+      to: input.to,
+      processors: processorsOfPhase,
+      failedDates: failed,
+      bootstrapDays,
+      ...(input.gateThresholds ? { thresholds: input.gateThresholds } : {}),
+    });
+    gates.push(report);
+    return report;
+  }
+
+  /**
+   * The gate: validate, and on failure remediate or wait for an operator, until it passes or is
+   * approved. `checked` is a validation already made of the phase as it stands.
+   */
+  async function passGate(phase: number, processorsOfPhase: string[], checked?: PhaseGateReport): Promise<void> {
     let remediated = false;
+    let report = checked;
     for (;;) {
-      setStage({ kind: 'validating', phase });
-      const failed: Record<string, Record<string, string>> = {};
-      for (const p of processorsOfPhase) failed[p] = ledgers.get(p)?.failed ?? {};
-      const report = await validatePhase({
-        phase,
-        from: input.from,
-        to: input.to,
-        processors: processorsOfPhase,
-        failedDates: failed,
-        bootstrapDays,
-        ...(input.gateThresholds ? { thresholds: input.gateThresholds } : {}),
-      });
-      gates.push(report);
-      if (report.ok) break;
+      report ??= await validate(phase, processorsOfPhase);
+      if (report.ok) return;
 
       if (input.gatePolicy === 'remediate' && !remediated) {
         remediated = true;
@@ -316,6 +349,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
           await deduplicateTable({ processor: t.processor, from: input.from, to: input.to });
         }
         await rerun(phase, report, 'missing-and-failed');
+        report = undefined;
         continue;
       }
 
@@ -327,9 +361,71 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       gateDecision = undefined;
       if (decision === 'approve') {
         log.info('gate approved by operator', { backfill: backfillId, phase });
-        break;
+        return;
       }
       await rerun(phase, report, decision === 'retry-failed' ? 'failed' : 'missing-and-failed');
+      report = undefined;
+    }
+  }
+
+  /**
+   * A follow-up: the phases with dates to re-run (retry-failed) or the one phase asked for
+   * (retry-phase), in pipeline order; in each, every processor planned as the original planned it,
+   * then group by group only the processors with dates to re-run, each over exactly those dates
+   * (within its plan), then the phase's gate.
+   */
+  async function runFollowUp(spec: FollowUpSpec, all: Array<{ phase: number; groups: string[][] }>): Promise<void> {
+    const affected = all.filter((pp) =>
+      spec.kind === 'retry-phase' ? pp.phase === spec.phase : pp.groups.flat().some((p) => (spec.dates[p]?.length ?? 0) > 0),
+    );
+    setStage({ kind: 'planning' });
+    await Promise.all(
+      affected.flatMap((pp) =>
+        pp.groups.flat().map(async (processor) => {
+          plans.set(processor, await planProcessorDates({ processor, from: input.from, to: input.to, bootstrapDays }));
+        }),
+      ),
+    );
+    // Only what the follow-up runs counts towards its ETA; it grows as each phase's dates are known.
+    pipelinePlan = [];
+    for (const pp of affected) {
+      const phase = pp.phase;
+      const processorsOfPhase = pp.groups.flat();
+      const wanted = new Map(processorsOfPhase.map((p) => [p, new Set(spec.dates[p] ?? [])]));
+      let checked: PhaseGateReport | undefined;
+      if (spec.kind === 'retry-phase') {
+        // The tables may have changed since the original's gate (rows deleted, duplicated): what the
+        // gate finds now is re-run too.
+        checked = await validate(phase, processorsOfPhase);
+        for (const t of checked.tables) {
+          const dates = wanted.get(t.processor);
+          for (const d of [...t.missingDates, ...(t.duplicateDates ?? []), ...t.failedDates.map((f) => f.date)]) dates?.add(d);
+        }
+      }
+      const toRun = new Map<string, string[]>();
+      for (const processor of processorsOfPhase) {
+        const plan = plans.get(processor) ?? { processor, dates: [], skipped: [] };
+        const dates = plan.dates.filter((d) => wanted.get(processor)?.has(d));
+        if (dates.length === 0) continue;
+        toRun.set(processor, dates);
+        rerunByFollowUp[processor] = dates;
+        ledgers.set(processor, ledgerForFollowUp(phase, plan, dates));
+      }
+      const groups = pp.groups.map((g) => g.filter((p) => toRun.has(p))).filter((g) => g.length > 0);
+      if (groups.length > 0) pipelinePlan = [...pipelinePlan, { phase, groups }];
+      describe();
+
+      for (const [gi, group] of pp.groups.entries()) {
+        const members = group.filter((p) => toRun.has(p));
+        if (members.length === 0) continue;
+        await condition(() => !paused);
+        setStage({ kind: 'running', phase, group: gi + 1 });
+        await Promise.all(
+          members.map((processor) => runProcessor(phase, processor, { processor, dates: toRun.get(processor) ?? [], skipped: [] }, '')),
+        );
+      }
+      // Nothing re-run: the validation just made is the gate's.
+      await passGate(phase, processorsOfPhase, toRun.size === 0 ? checked : undefined);
     }
   }
 
@@ -364,7 +460,18 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     const p = ledgerProgress(l);
     return { processor: l.processor, total: p.total, done: p.done, skipped: p.skipped, failed: l.failed, rowsWritten: l.rowsWritten };
   });
-  return { backfillId, status: 'completed', processors, gates };
+  return {
+    backfillId,
+    status: 'completed',
+    processors,
+    gates,
+    ...(input.followUp ? { followUp: { ...input.followUp, rerun: rerunByFollowUp } } : {}),
+  };
+}
+
+/** "retry-failed", "retry-phase 4": what a follow-up was started for. */
+function followUpWhat(spec: FollowUpSpec): string {
+  return spec.kind === 'retry-phase' ? `retry-phase ${spec.phase}` : spec.kind;
 }
 
 function minutes(seconds: number): string {

@@ -188,7 +188,7 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
 
   if (state.runNumber === 1) {
     upsertSearchAttributes([
-      { key: BACKFILL_ID, value: input.backfillId },
+      { key: BACKFILL_ID, value: input.listedUnder ?? input.backfillId },
       { key: BACKFILL_PROCESSOR, value: input.processor },
       { key: BACKFILL_PHASE, value: input.phase },
       { key: BACKFILL_STATUS, value: state.paused ? 'paused' : 'running' },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runCli } from '../../src/cli';
 import { processorProgressQuery } from '../../src/shared/messages';
-import type { DuckDbWarehouse } from '../../src/warehouse';
+import { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, tempDir, testEnv, type RunningWorker } from '../helpers/harness';
 import { testServerAddress, uniqueTaskQueue } from '../helpers/temporal-env';
 
@@ -303,6 +303,20 @@ describe('backfill CLI: operating a backfill', () => {
   });
 });
 
+interface DryRunProcessor {
+  processor: string;
+  datesToRun: number;
+  observedRate: { backfillId: string; dates: number; firstProcessedAt: string; lastProcessedAt: string; datesPerHour: number } | null;
+  estimateRate: { datesPerHour: number; borrowed: boolean } | null;
+  estimatedSeconds: number | null;
+}
+
+interface DryRunPlan {
+  phases: Array<{ phase: number; groups: DryRunProcessor[][] }>;
+  totals: { estimatedSeconds: number | null };
+  notes: string[];
+}
+
 describe('backfill start --dry-run', () => {
   test('prints the plan per phase and processor, with skip reasons and expected coverage, and starts and writes nothing', async () => {
     const duckdb = path.join(tempDir('cli-plan'), 'w.duckdb');
@@ -353,6 +367,74 @@ describe('backfill start --dry-run', () => {
     const report = await cli(['validate', '--phase', '3', '--from', '2024-10-22', '--to', '2024-11-12', '--json'], { DUCKDB_PATH: duckdb });
     const gate = JSON.parse(report.out) as { tables: Array<{ rows: number }> };
     expect(gate.tables.every((t) => t.rows === 0)).toBe(true);
+  });
+
+  test('estimates the duration from earlier runs of the same processors: none before the first run, then per processor and in total', async () => {
+    const seeded = await seededWarehouse('tiny', { dir: tempDir('cli-plan-rates') });
+    const duckdb = seeded.path;
+    await seeded.close();
+    const vars = { DUCKDB_PATH: duckdb };
+    const dryRun = ['start', '--from', '2024-10-22', '--to', '2024-11-12', '--phases', '3,4', '--dry-run'];
+
+    // No earlier run: no estimate, and the plan says why.
+    const before = JSON.parse((await cli([...dryRun, '--json'], vars)).out) as DryRunPlan;
+    expect(before.totals.estimatedSeconds).toBeNull();
+    for (const p of before.phases.flatMap((x) => x.groups.flat())) expect(p).toMatchObject({ observedRate: null, estimateRate: null, estimatedSeconds: null });
+    expect(before.notes).toContainEqual(expect.stringMatching(/^no duration estimate: no earlier run of these processors wrote at least 3 dates/));
+    const beforeText = await cli(dryRun, vars);
+    expect(beforeText.out).toMatch(/^estimated duration: unknown/m);
+    expect(beforeText.out).toMatch(/^note: no duration estimate/m);
+
+    // A real Phase 3 backfill of the same range on the dev server; the worker lets go of the file after.
+    const env = await testEnv();
+    const warehouse = new DuckDbWarehouse({ path: duckdb });
+    const worker = await startWorker(env, warehouse);
+    let id: string;
+    try {
+      const run = await cli(['start', '--from', '2024-10-22', '--to', '2024-11-12', '--phases', '3', '--concurrency', '2', '--wait'], { BACKFILL_TASK_QUEUE: worker.config.taskQueue });
+      expect(run.code).toBe(0);
+      id = run.out.split('\n')[0]!;
+    } finally {
+      await worker.stop();
+      await warehouse.close();
+      await env.teardown();
+    }
+
+    const plan = JSON.parse((await cli([...dryRun, '--json'], vars)).out) as DryRunPlan;
+    const [phase3, phase4] = plan.phases;
+    const observed = phase3!.groups.flat();
+    for (const p of observed) {
+      // Phase 3's rates are that run's own: its dates over the span of its write times.
+      const r = p.observedRate!;
+      expect(r.backfillId).toBe(id);
+      expect(r.dates).toBe(p.datesToRun);
+      expect(r.datesPerHour).toBeCloseTo(((r.dates - 1) / (Date.parse(r.lastProcessedAt) - Date.parse(r.firstProcessedAt))) * 3_600_000, 6);
+      expect(p.estimateRate).toEqual({ datesPerHour: r.datesPerHour, borrowed: false });
+      expect(p.estimatedSeconds).toBe(Math.round((p.datesToRun / r.datesPerHour) * 3600));
+    }
+    // Phase 4 never ran: what has dates to run borrows the mean of Phase 3's rates, and the notes
+    // name it; what has none (TDZA here: every date skipped) takes no time and borrows nothing.
+    const mean = observed.reduce((a, p) => a + p.observedRate!.datesPerHour, 0) / observed.length;
+    const idle = phase4!.groups.flat().filter((p) => p.datesToRun === 0);
+    for (const p of idle) expect(p).toMatchObject({ observedRate: null, estimateRate: null, estimatedSeconds: 0 });
+    const borrowers = phase4!.groups.flat().filter((p) => p.datesToRun > 0);
+    expect(borrowers.length).toBeGreaterThan(0);
+    for (const p of borrowers) {
+      expect(p.observedRate).toBeNull();
+      expect(p.estimateRate!.borrowed).toBe(true);
+      expect(p.estimateRate!.datesPerHour).toBeCloseTo(mean, 6);
+      expect(p.estimatedSeconds).toBe(Math.round((p.datesToRun / p.estimateRate!.datesPerHour) * 3600));
+      expect(plan.notes.find((n) => n.startsWith('no earlier run to measure for'))).toContain(p.processor);
+    }
+    // Groups as long as their slowest processor, phases in sequence.
+    const total = plan.phases.reduce((sum, ph) => sum + ph.groups.reduce((g, group) => g + Math.max(...group.map((p) => p.estimatedSeconds!)), 0), 0);
+    expect(plan.totals.estimatedSeconds).toBe(total);
+    expect(plan.notes).toContainEqual(expect.stringMatching(/at whatever window, warehouse cap and date range that run had/));
+
+    const text = (await cli(dryRun, vars)).out;
+    expect(text).toMatch(/^estimated duration ~\d+ (s|min|h)\b.* from earlier runs' rates; .*borrowed the mean rate$/m);
+    expect(text).toMatch(new RegExp(`player_game_summary.*\\n\\s+takes ~\\d+ (s|min) at [\\d.]+ dates/h, as ${id} ran \\d+ dates`));
+    expect(text).toMatch(/takes ~\d+ (s|min) at [\d.]+ dates\/h, borrowed: the mean of the others' rates/);
   });
 
   test('a bad range is refused before the warehouse is opened', async () => {

@@ -162,12 +162,16 @@ test('every code path sent its statements (the capture is complete)', () => {
   expect(has('seed-demo#')).toBe(true);
   // The report reads every processor table's dates and write times.
   expect(statements.filter((s) => s.id.startsWith('report#') && /AS written_at/.test(s.sql))).toHaveLength(tableProcessors().length);
+  // The dry run reads every planned table processor's earlier runs for its duration estimate.
+  expect(statements.filter((s) => s.id.startsWith('dry-run plan#') && /AS last_processed_at/.test(s.sql))).toHaveLength(
+    tableProcessors().filter((d) => d.phase <= 5).length,
+  );
   // Every table reference went through the mapping: nothing names a logical dataset directly.
   for (const s of statements) expect(s.sql).not.toMatch(/`nba-props-platform\.nba_/);
   // Dates travel as DATE parameters, never as strings.
   for (const s of statements) {
     for (const [name, type] of Object.entries(s.params)) {
-      if (/date|from|to/.test(name) && name !== 'backfill_id') expect(`${s.id} @${name} ${type}`).toBe(`${s.id} @${name} DATE`);
+      if (/^(date|from|to|replace_date|dedupe_from|dedupe_to)$/.test(name)) expect(`${s.id} @${name} ${type}`).toBe(`${s.id} @${name} DATE`);
     }
   }
 });
