@@ -76,7 +76,25 @@ export function formatStatus(s: BackfillStatus): string {
     }
   }
   if (s.note) lines.push(`  note: ${s.note}`);
+  lines.push(...followUpLines(s));
   return lines.join('\n');
+}
+
+/** The links between a backfill and its follow-ups, both ways. */
+function followUpLines(s: BackfillStatus): string[] {
+  const lines: string[] = [];
+  const spec = s.progress?.followUp ?? s.result?.followUp;
+  if (s.followUpOf) {
+    const what = spec ? (spec.kind === 'retry-phase' ? `retry-phase ${spec.phase}` : spec.kind) : 'a retry';
+    lines.push(`  follow-up of ${s.followUpOf} (${what})`);
+  }
+  const rerun = s.result?.followUp?.rerun;
+  if (rerun) {
+    const n = Object.values(rerun).reduce((a, d) => a + d.length, 0);
+    lines.push(`  re-ran ${n} date${n === 1 ? '' : 's'}${n > 0 ? `: ${Object.entries(rerun).map(([p, d]) => `${p} ${d.join(', ')}`).join('; ')}` : ''}`);
+  }
+  if (s.followUps && s.followUps.length > 0) lines.push(`  follow-ups: ${s.followUps.map((f) => `${f.id} ${f.status}`).join(', ')}`);
+  return lines;
 }
 
 function describeStage(stage: NonNullable<BackfillStatus['progress']>['stage']): string {
@@ -131,6 +149,8 @@ export function statusJson(s: BackfillStatus): unknown {
     processors,
     gates: s.progress?.gates ?? s.result?.gates ?? [],
     ...(s.note ? { note: s.note } : {}),
+    ...(s.followUpOf ? { followUpOf: s.followUpOf, followUp: s.result?.followUp ?? s.progress?.followUp ?? null } : {}),
+    ...(s.followUps ? { followUps: s.followUps } : {}),
   };
 }
 

@@ -6,17 +6,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ConfigError, loadConfig, parseGateThresholds, type Config } from '../config';
 import { backfillIdFor, getBackfillStatus, startBackfill } from '../client/backfill-client';
+import { retryBackfill, RetryRefused, type RetryKind } from '../client/follow-up';
 import { KNOWN_PHASES } from '../pipeline/registry';
 import {
   approveGateSignal,
   backfillProgressQuery,
   pauseSignal,
   resumeSignal,
-  retryFailedSignal,
-  retryPhaseSignal,
   setConcurrencyUpdate,
 } from '../shared/messages';
-import { BACKFILL_ETA_MINUTES, BACKFILL_PROGRESS, BACKFILL_STATUS } from '../shared/search-attributes';
+import { BACKFILL_ETA_MINUTES, BACKFILL_ID, BACKFILL_PROGRESS, BACKFILL_STATUS } from '../shared/search-attributes';
 import { withoutSecret } from '../config/secret';
 import { connectClient, describeTemporalConnection, temporalTlsEnabled } from '../temporal';
 import { CliError, UsageError } from './errors';
@@ -53,12 +52,51 @@ function listQuery(status: string | undefined): string {
   throw new UsageError(`--status must be one of ${[...new Set([...EXECUTION_STATUSES, ...STAGE_STATUSES])].join(', ')}, got "${status}"`);
 }
 
+/** `--phase N`: one of the phases the pipeline knows (whether the backfill has it is checked later). */
+function parsePhase(value: string): number {
+  if (!/^\d+$/.test(value) || !KNOWN_PHASES.includes(Number(value) as (typeof KNOWN_PHASES)[number])) {
+    throw new UsageError(`--phase: unknown phase "${value}"; known phases: ${KNOWN_PHASES.join(', ')}`);
+  }
+  return Number(value);
+}
+
 function ageOf(start: Date): string {
   const s = Math.max(0, (Date.now() - start.getTime()) / 1000);
   if (s < 120) return `${Math.round(s)}s`;
   if (s < 7200) return `${Math.round(s / 60)}m`;
   if (s < 172800) return `${Math.round(s / 3600)}h`;
   return `${Math.round(s / 86400)}d`;
+}
+
+interface ListRow {
+  id: string;
+  /** The original of a follow-up (its BackfillId), null for an original. */
+  followUpOf: string | null;
+  status: string;
+  stage: string | null;
+  progressPct: number | null;
+  etaMinutes: number | null;
+  start: string;
+  age: string;
+}
+
+/**
+ * Originals in the order listed, each followed by its listed follow-ups, oldest first; a follow-up
+ * whose original is not in the list keeps its own place.
+ */
+export function withFollowUpsUnderOriginals<R extends { id: string; followUpOf: string | null; start: string }>(rows: readonly R[]): R[] {
+  const listed = new Set(rows.filter((r) => r.followUpOf === null).map((r) => r.id));
+  const byOriginal = new Map<string, R[]>();
+  for (const r of rows) {
+    if (r.followUpOf !== null && listed.has(r.followUpOf)) byOriginal.set(r.followUpOf, [...(byOriginal.get(r.followUpOf) ?? []), r]);
+  }
+  const out: R[] = [];
+  for (const r of rows) {
+    if (r.followUpOf !== null && listed.has(r.followUpOf)) continue;
+    out.push(r);
+    if (r.followUpOf === null) out.push(...(byOriginal.get(r.id) ?? []).sort((a, b) => a.start.localeCompare(b.start)));
+  }
+  return out;
 }
 
 export interface CliContext {
@@ -255,11 +293,13 @@ export function createCli(ctx: CliContext): Command {
       if (!/^\d+$/.test(opts.limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit must be an integer from 1 to 1000, got "${opts.limit}"`);
       const query = listQuery(opts.status);
       const client = await ctx.client();
-      const rows: Array<{ id: string; status: string; stage: string | null; progressPct: number | null; etaMinutes: number | null; start: string; age: string }> = [];
+      const rows: ListRow[] = [];
       for await (const wf of client.workflow.list({ query })) {
         const attrs = wf.typedSearchAttributes;
+        const original = attrs.get(BACKFILL_ID);
         rows.push({
           id: wf.workflowId,
+          followUpOf: original !== undefined && original !== wf.workflowId ? original : null,
           status: wf.status.name,
           stage: attrs.get(BACKFILL_STATUS) ?? null,
           progressPct: attrs.get(BACKFILL_PROGRESS) ?? null,
@@ -269,13 +309,16 @@ export function createCli(ctx: CliContext): Command {
         });
         if (rows.length >= limit) break;
       }
-      if (opts.json) line(ctx, JSON.stringify(rows));
+      const grouped = withFollowUpsUnderOriginals(rows);
+      if (opts.json) line(ctx, JSON.stringify(grouped));
       else if (rows.length === 0) line(ctx, opts.status ? `no backfills with status ${opts.status}` : 'no backfills');
       else {
-        for (const r of rows) {
+        for (const r of grouped) {
           const pct = r.progressPct === null ? '' : `  ${String(r.progressPct).padStart(3)}%`;
           const eta = r.status === 'RUNNING' && r.etaMinutes !== null ? `  ETA ${r.etaMinutes} min` : '';
-          line(ctx, `${r.id}  ${r.status}${r.stage && r.stage !== r.status.toLowerCase() ? ` (${r.stage})` : ''}${pct}${eta}  started ${r.age} ago`);
+          // A follow-up's ID starts with its original's, so "↳" under it is link enough.
+          const prefix = r.followUpOf === null ? '' : '  ↳ ';
+          line(ctx, `${prefix}${r.id}  ${r.status}${r.stage && r.stage !== r.status.toLowerCase() ? ` (${r.stage})` : ''}${pct}${eta}  started ${r.age} ago`);
         }
       }
     });
@@ -306,14 +349,56 @@ export function createCli(ctx: CliContext): Command {
     await atFailedGate(c, id);
     await c.workflow.getHandle(id).signal(approveGateSignal);
   }, 'approved the gate of');
-  signalCommand('retry-phase', 'after a failed gate: re-run the failed, missing and duplicated dates of the phase, then validate again', async (c, id) => {
-    await atFailedGate(c, id);
-    await c.workflow.getHandle(id).signal(retryPhaseSignal);
-  }, 'retrying the phase of');
-  signalCommand('retry-failed', 'after a failed gate: re-run exactly the failed dates, then validate again', async (c, id) => {
-    await atFailedGate(c, id);
-    await c.workflow.getHandle(id).signal(retryFailedSignal);
-  }, 'retrying failed dates of');
+
+  /**
+   * Retries at any time: at a failed gate the signal, once the backfill has ended a follow-up that
+   * re-runs the dates its history records (src/client/follow-up.ts), otherwise one line saying why not.
+   */
+  const retryCommand = (kind: RetryKind, description: string, signalled: string): void => {
+    const command = program.command(`${kind} <id>`).description(description);
+    if (kind === 'retry-phase') command.option('--phase <n>', 'the phase to retry: required once the backfill has ended; at a gate, the gate\'s phase');
+    command
+      .option('--wait', 'wait until the backfill (at a gate) or the follow-up ends; exit 0 when it completed, 1 otherwise')
+      .option('--json', 'print JSON')
+      .action(async (id: string, opts: { phase?: string; wait?: boolean; json?: boolean }) => {
+        const phase = opts.phase === undefined ? undefined : parsePhase(opts.phase);
+        const outcome = await withBackfill(ctx, id, (client) =>
+          retryBackfill(client, id, { kind, ...(phase !== undefined ? { phase } : {}) }).catch((err: unknown) => {
+            if (err instanceof RetryRefused) throw err.badInput ? new UsageError(err.message) : new CliError(err.message);
+            throw err;
+          }),
+        );
+        if (outcome.action === 'signalled') {
+          line(ctx, opts.json ? JSON.stringify({ action: 'signalled', id: outcome.id, phase: outcome.phase }) : `${signalled} ${outcome.id}`);
+        } else {
+          line(ctx, opts.json ? JSON.stringify({ action: 'started', id: outcome.id, followUpOf: outcome.of, followUp: outcome.spec }) : outcome.id);
+          if (!opts.json) ctx.io.err(`started ${outcome.id}: ${outcome.summary}\n`);
+        }
+        if (!opts.wait) return;
+        const client = await ctx.client();
+        try {
+          await client.workflow.getHandle(outcome.id).result();
+        } catch (err) {
+          throw new CliError(`${outcome.id} did not complete: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        const status = await getBackfillStatus(client, outcome.id);
+        line(ctx, opts.json ? JSON.stringify(statusJson(status)) : formatStatus(status));
+        const rerun = status.result?.followUp?.rerun;
+        if (!opts.json && rerun && Object.keys(rerun).length === 0) {
+          ctx.io.err(`nothing was re-run: the tables pass ${outcome.id}'s gate as they stand\n`);
+        }
+      });
+  };
+  retryCommand(
+    'retry-phase',
+    'at a failed gate: re-run the phase\'s failed, missing and duplicated dates, then validate again; once the backfill has ended: a follow-up that does so for --phase',
+    'retrying the phase of',
+  );
+  retryCommand(
+    'retry-failed',
+    'at a failed gate: re-run exactly the failed dates, then validate again; once the backfill has ended: a follow-up that does so',
+    'retrying failed dates of',
+  );
   signalCommand('cancel', 'cancel a backfill and its processors (written dates stay written)', (c, id) => c.workflow.getHandle(id).cancel().then(() => undefined), 'cancel requested for');
 
   program

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseExportDir } from '../exports/location';
+import { parseHostPort } from '../metrics/server';
 import { PIPELINE_DATASETS } from '../pipeline/datasets';
 import { checkGateThresholds } from '../pipeline/registry';
 import { DEFAULT_TASK_QUEUE } from '../shared/types';
@@ -77,7 +78,17 @@ const baseSchema = z.object({
       }
     }),
   /** host:port for the worker's Prometheus endpoint; off when empty. */
-  metricsAddress: z.string().default(''),
+  metricsAddress: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      if (v === '') return;
+      try {
+        parseHostPort(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      }
+    }),
 });
 
 /** One schema: the common settings, the Temporal connection's (TLS, API key) and every registered engine's own. */

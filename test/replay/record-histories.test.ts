@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { locateTemporalCli } from '../../src/devserver';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../../src/client/backfill-client';
-import { pauseSignal, resumeSignal, setConcurrencyUpdate } from '../../src/shared/messages';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { backfillProgressQuery, pauseSignal, resumeSignal, retryPhaseSignal, setConcurrencyUpdate } from '../../src/shared/messages';
 import type { ProcessorWorkflowInput, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
@@ -91,6 +92,38 @@ describe('record workflow histories for the replay test', () => {
       });
       await eventually(async () => (await handle.describe()).status.name !== 'RUNNING');
       await save('backfill-phase3', backfillId);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  record('backfill workflow: planned up front, a failed date fails the gate, retry-phase re-runs it', async () => {
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: RunDateInput) {
+          const firstRun = !Context.current().info.workflowExecution?.workflowId.includes('/retry-');
+          if (firstRun && input.date === '2024-10-24') throw ApplicationFailure.nonRetryable('synthetic schema drift', 'SchemaError');
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
+        from: '2024-10-22',
+        to: '2024-10-28',
+        phases: [3],
+        processors: ['team_offense_game_summary', 'team_defense_game_summary'],
+        concurrency: 2,
+        gatePolicy: 'wait',
+        gateThresholds: { 'team_offense_game_summary.points': 1 },
+      });
+      await eventually(async () => (await handle.query(backfillProgressQuery)).stage.kind === 'gate_failed');
+      await handle.signal(pauseSignal);
+      await handle.signal(resumeSignal);
+      await handle.signal(retryPhaseSignal);
+      await handle.result();
+      await save('backfill-gate-retry-phase', backfillId);
     } finally {
       await worker.stop();
     }

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { bundle } from '../helpers/temporal-env';
 
@@ -19,5 +20,11 @@ describe('replay of recorded histories', () => {
   test.each(files)('%s replays without non-determinism', async (file) => {
     const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
     await expect(Worker.runReplayHistory({ workflowBundle: await bundle() }, history)).resolves.toBeUndefined();
+  });
+
+  test('negative control: a history replayed against deliberately changed workflow code is caught', async () => {
+    const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES, 'backfill-phase3.json'), 'utf8'));
+    const altered = await bundle(require.resolve('./altered-workflows'));
+    await expect(Worker.runReplayHistory({ workflowBundle: altered }, history)).rejects.toThrow(DeterminismViolationError);
   });
 });

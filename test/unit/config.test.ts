@@ -69,6 +69,7 @@ test.each([
   [{ EXPORT_DIR: 'gs:///exports' }, /^invalid setting EXPORT_DIR: export location "gs:\/\/\/exports" names no bucket/],
   [{ EXPORT_DIR: 's3://bucket/x' }, /^invalid setting EXPORT_DIR: .*unsupported scheme "s3:\/\/"/],
   [{ BOOTSTRAP_DAYS: 'two weeks' }, /^invalid setting BOOTSTRAP_DAYS: /],
+  [{ METRICS_ADDRESS: '9464' }, /^invalid setting METRICS_ADDRESS: metrics address "9464" is not host:port/],
   [{ GATE_THRESHOLDS: 'usage_rate=85' }, /^invalid setting GATE_THRESHOLDS: "usage_rate=85" is not table.column=min/],
   [{ GATE_THRESHOLDS: 'player_game_summry.usage_rate=0.9' }, /^invalid setting GATE_THRESHOLDS: unknown gate threshold "player_game_summry.usage_rate"; known: .*player_game_summary.usage_rate/],
 ])('%j is rejected with one line naming the setting', (env, message) => {
