@@ -17,6 +17,12 @@ import { describeTemporalConnection, ensureSearchAttributes, temporalConnectionO
 import { createWarehouse, describeWarehouse, type Warehouse } from './warehouse';
 import { workflowSource } from './workflow-bundle';
 
+/**
+ * How long a stopping worker lets running activities finish before cancelling them. Short: a date
+ * cancelled by shutdown fails its attempt, so Temporal retries it on another worker at once.
+ */
+export const WORKER_SHUTDOWN_GRACE_MS = 10_000;
+
 export interface BackfillWorkerOptions {
   config: Config;
   logger: PinoLogger;
@@ -90,7 +96,7 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
       activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 32,
       // Stop promptly on shutdown: running dates are retried elsewhere, never lost.
-      shutdownGraceTime: '10s',
+      shutdownGraceTime: WORKER_SHUTDOWN_GRACE_MS,
     });
     const slots =
       options.slotsWorker === false
@@ -126,7 +132,19 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
   };
 }
 
-export async function runWorker(config: Config = loadConfig(), logger: PinoLogger = createLogger({ level: config.logLevel })): Promise<void> {
+/** What a process running `runWorker` may change besides its configuration (the fault tests' worker processes). */
+export interface RunWorkerOptions {
+  /** Wraps the configured warehouse, e.g. to inject faults or measure calls in flight. */
+  wrapWarehouse?: (warehouse: Warehouse) => Warehouse;
+  /** Pre-bundled workflow code, instead of the prebuilt file or bundling at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export async function runWorker(
+  config: Config = loadConfig(),
+  logger: PinoLogger = createLogger({ level: config.logLevel }),
+  options: RunWorkerOptions = {},
+): Promise<void> {
   // Core's exporter listens on a private loopback port; ours serves both on METRICS_ADDRESS (see src/metrics/server.ts).
   installTemporalRuntime(logger, config.metricsAddress ? { prometheusBindAddress: `127.0.0.1:${await findFreePort()}` } : {});
   const connectionOptions = temporalConnectionOptions(config);
@@ -135,7 +153,14 @@ export async function runWorker(config: Config = loadConfig(), logger: PinoLogge
   const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
   const warehouse = createWarehouse(config);
   try {
-    const worker = await createBackfillWorker({ config, logger, connection, client, warehouse });
+    const worker = await createBackfillWorker({
+      config,
+      logger,
+      connection,
+      client,
+      warehouse: options.wrapWarehouse ? options.wrapWarehouse(warehouse) : warehouse,
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+    });
     logger.info(
       {
         address: config.temporalAddress,

@@ -91,7 +91,7 @@ function followUpLines(s: BackfillStatus): string[] {
   const rerun = s.result?.followUp?.rerun;
   if (rerun) {
     const n = Object.values(rerun).reduce((a, d) => a + d.length, 0);
-    lines.push(`  re-ran ${n} date${n === 1 ? '' : 's'}${n > 0 ? `: ${Object.entries(rerun).map(([p, d]) => `${p} ${d.join(', ')}`).join('; ')}` : ''}`);
+    lines.push(`  re-ran ${n} date${n === 1 ? '' : 's'}${n > 0 ? `: ${Object.entries(rerun).map(([p, d]) => `${p} ${d.slice(0, 10).join(', ')}${d.length > 10 ? `, … +${d.length - 10}` : ''}`).join('; ')}` : ''}`);
   }
   if (s.followUps && s.followUps.length > 0) lines.push(`  follow-ups: ${s.followUps.map((f) => `${f.id} ${f.status}`).join(', ')}`);
   return lines;

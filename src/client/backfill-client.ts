@@ -93,16 +93,23 @@ export function followUpIdFor(originalId: string, n: number): string {
 /**
  * The follow-ups of a backfill, oldest first, found by describing `<id>/followup-1`, `-2`, … until
  * one does not exist: unlike a visibility listing, this sees a follow-up started a moment ago.
+ * `existing` counts them all (the next one's number follows it); `ofRun` keeps those started
+ * since `originalStart`: the same request started again is a new run, which earlier follow-ups did
+ * not follow up.
  */
-export async function listFollowUps(client: Client, originalId: string): Promise<Array<FollowUpSummary & { taskQueue: string }>> {
-  const found: Array<FollowUpSummary & { taskQueue: string }> = [];
+export async function listFollowUps(
+  client: Client,
+  originalId: string,
+  originalStart: Date,
+): Promise<{ existing: number; ofRun: Array<FollowUpSummary & { taskQueue: string }> }> {
+  const ofRun: Array<FollowUpSummary & { taskQueue: string }> = [];
   for (let n = 1; ; n++) {
     const id = followUpIdFor(originalId, n);
     try {
       const d = await client.workflow.getHandle(id).describe();
-      found.push({ id, status: d.status.name, taskQueue: d.taskQueue });
+      if (d.startTime >= originalStart) ofRun.push({ id, status: d.status.name, taskQueue: d.taskQueue });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return found;
+      if (err instanceof WorkflowNotFoundError) return { existing: n - 1, ofRun };
       throw err;
     }
   }
@@ -122,8 +129,12 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   const description = await handle.describe();
   const status = description.status.name;
   const original = listedUnder(backfillId, description);
-  const links: Pick<BackfillStatus, 'followUpOf' | 'followUps'> =
-    original !== backfillId ? { followUpOf: original } : await listFollowUps(client, backfillId).then((f) => (f.length > 0 ? { followUps: f.map(({ id, status: s }) => ({ id, status: s })) } : {}));
+  let links: Pick<BackfillStatus, 'followUpOf' | 'followUps'> = {};
+  if (original !== backfillId) links = { followUpOf: original };
+  else {
+    const { ofRun } = await listFollowUps(client, backfillId, description.startTime);
+    if (ofRun.length > 0) links = { followUps: ofRun.map((f) => ({ id: f.id, status: f.status })) };
+  }
   if (status === 'COMPLETED') {
     const result = (await handle.result());
     return { id: backfillId, status, progress: await queryOrNull(handle), result, ...links };

@@ -4,14 +4,16 @@
  * cancelled or terminated — the retry is a *follow-up*: a new backfillWorkflow execution,
  * `<id>/followup-<n>`, with the original's request and search attribute `BackfillId = <id>`, that
  * re-runs exactly the dates the history records as failed (retry-failed), or validates one phase
- * and re-runs its failed, missing and duplicated dates (retry-phase), then gates them again.
+ * and re-runs its missing and duplicated dates as the tables stand plus its recorded failed dates
+ * (retry-phase), then gates them again.
  * While it runs anything else, the retry is refused with one line naming what it is doing.
  *
  * What a backfill did is read from the histories alone — the original's and its follow-ups', in
  * order — never from a query: that works with no worker running, and on a backfill that failed or
  * was cancelled or terminated, whose result does not exist. The histories hold the request (the
  * start input), each processor's plan (activity results), each run of a processor with its dates
- * (child workflow input) and what it settled (child result), and every gate report.
+ * (child workflow input) and what it settled (child result) — or, for a run cut short, the failures
+ * of its last progress report (the child's progress signals) — and every gate report.
  */
 import {
   type Client,
@@ -21,7 +23,7 @@ import {
 } from '@temporalio/client';
 import { arrayFromPayloads, defaultPayloadConverter } from '@temporalio/common';
 import { planPhases } from '../pipeline/registry';
-import { backfillProgressQuery, retryFailedSignal, retryPhaseSignal } from '../shared/messages';
+import { backfillProgressQuery, childProgressSignal, retryFailedSignal, retryPhaseSignal } from '../shared/messages';
 import { completeRun, ledgerFromPlan, startRun, type ProcessorLedger } from '../shared/progress';
 import { BACKFILL_ID, BACKFILL_PHASE, BACKFILL_STATUS } from '../shared/search-attributes';
 import type {
@@ -30,6 +32,7 @@ import type {
   DatePlan,
   FollowUpSpec,
   PhaseGateReport,
+  ProcessorProgress,
   ProcessorResult,
   ProcessorWorkflowInput,
 } from '../shared/types';
@@ -65,6 +68,8 @@ export interface RecordedRun {
   dates: string[];
   /** What it settled; null when it ended without a result (failed, cancelled, terminated) or still runs. */
   result: ProcessorResult | null;
+  /** Its last progress report to the parent (5% steps): the failures known of a run cut short. */
+  lastReport: ProcessorProgress | null;
 }
 
 /** What one backfill execution's history says it was asked and did. */
@@ -104,7 +109,7 @@ export function recordFromHistory(id: string, history: History): BackfillRecord 
     const initiated = e.startChildWorkflowExecutionInitiatedEventAttributes;
     if (initiated && initiated.workflowType?.name === 'processorBackfillWorkflow') {
       const child = decode(initiated.input?.payloads) as ProcessorWorkflowInput;
-      const run: RecordedRun = { processor: child.processor, phase: child.phase, dates: child.dates, result: null };
+      const run: RecordedRun = { processor: child.processor, phase: child.phase, dates: child.dates, result: null, lastReport: null };
       runsByInitiated.set(key(e.eventId), run);
       record.runs.push(run);
     }
@@ -112,6 +117,12 @@ export function recordFromHistory(id: string, history: History): BackfillRecord 
     if (childDone) {
       const run = runsByInitiated.get(key(childDone.initiatedEventId));
       if (run) run.result = decode(childDone.result?.payloads) as ProcessorResult;
+    }
+    const signal = e.workflowExecutionSignaledEventAttributes;
+    if (signal?.signalName === childProgressSignal.name) {
+      const report = decode(signal.input?.payloads) as ProcessorProgress;
+      const run = record.runs.filter((r) => r.processor === report.processor && r.result === null).pop();
+      if (run) run.lastReport = report;
     }
   }
   return record;
@@ -137,9 +148,16 @@ export function settledLedgers(records: readonly BackfillRecord[]): Map<string, 
       if (!ledgers.has(plan.processor)) ledgers.set(plan.processor, ledgerFromPlan(phaseOf.get(plan.processor) ?? 0, plan));
     }
     for (const run of record.runs) {
-      if (!run.result) continue;
       const ledger = ledgers.get(run.processor) ?? ledgerFromPlan(run.phase, { processor: run.processor, dates: run.dates, skipped: [] });
-      ledgers.set(run.processor, completeRun(startRun(ledger, run.dates), run.dates, run.result));
+      if (run.result) {
+        ledgers.set(run.processor, completeRun(startRun(ledger, run.dates), run.dates, run.result));
+      } else if (run.lastReport) {
+        // Cut short: which dates it finished is unknown here, but the failures it reported are known.
+        const ran = new Set(run.dates);
+        const failed = { ...ledger.failed };
+        for (const f of run.lastReport.failures) if (ran.has(f.date)) failed[f.date] = f.error;
+        ledgers.set(run.processor, { ...ledger, failed });
+      }
     }
   }
   return ledgers;
@@ -153,32 +171,6 @@ export function failedDatesOf(ledgers: ReadonlyMap<string, ProcessorLedger>, pro
     const dates = Object.keys(l.failed).sort();
     if (dates.length > 0) out[l.processor] = dates;
   }
-  return out;
-}
-
-/**
- * A phase's dates to re-run as the records know them: failed, never settled by any run, and the
- * missing and duplicated dates of the phase's last gate report. The follow-up validates the phase
- * again before running, so what changed in the tables since is found there.
- */
-export function phaseDatesOf(
-  records: readonly BackfillRecord[],
-  ledgers: ReadonlyMap<string, ProcessorLedger>,
-  processorsOfPhase: readonly string[],
-  phase: number,
-): Record<string, string[]> {
-  const sets = new Map<string, Set<string>>(processorsOfPhase.map((p) => [p, new Set<string>()]));
-  for (const p of processorsOfPhase) {
-    const l = ledgers.get(p);
-    if (!l) continue;
-    for (const d of [...Object.keys(l.failed), ...l.notRun]) sets.get(p)?.add(d);
-  }
-  const lastGate = records.flatMap((r) => r.gates).filter((g) => g.phase === phase).pop();
-  for (const t of lastGate?.tables ?? []) {
-    for (const d of [...t.missingDates, ...(t.duplicateDates ?? [])]) sets.get(t.processor)?.add(d);
-  }
-  const out: Record<string, string[]> = {};
-  for (const [p, set] of sets) if (set.size > 0) out[p] = [...set].sort();
   return out;
 }
 
@@ -232,7 +224,7 @@ export async function retryBackfill(client: Client, id: string, request: { kind:
     throw new RetryRefused(`${id} is a ${described.type}, not a backfill: retry its backfill ${original}`, true);
   }
   const originalDescription = original === id ? described : await client.workflow.getHandle(original).describe();
-  const followUps = await listFollowUps(client, original);
+  const { existing, ofRun: followUps } = await listFollowUps(client, original, originalDescription.startTime);
   const executions = [{ id: original, status: originalDescription.status.name }, ...followUps];
 
   // Something still runs: at a failed gate, the signal; anything else, a refusal naming it.
@@ -273,32 +265,36 @@ export async function retryBackfill(client: Client, id: string, request: { kind:
     const phase = request.phase;
     const pipeline = records[0]!.pipeline ?? planPhases(input.phases, input.processors);
     const processorsOfPhase = pipeline.find((pp) => pp.phase === phase)?.groups.flat() ?? [];
-    spec = { of: original, kind: 'retry-phase', phase, dates: phaseDatesOf(records, ledgers, processorsOfPhase, phase) };
+    // Missing and duplicated dates are the tables' to tell, as they stand: the follow-up validates
+    // the phase before it runs. Failed dates may hold an older run's rows, so the records name them.
+    spec = { of: original, kind: 'retry-phase', phase, dates: failedDatesOf(ledgers, processorsOfPhase) };
   }
 
   const summary = followUpSummary(spec);
-  // Numbered after the follow-ups found; a twin retry started in between takes the number first.
-  for (let n = followUps.length + 1; ; n++) {
-    const followUpId = followUpIdFor(original, n);
-    const followUpInput: BackfillInput = { ...input, backfillId: followUpId, followUp: spec };
-    try {
-      const handle = await client.workflow.start('backfillWorkflow', {
-        workflowId: followUpId,
-        taskQueue: originalDescription.taskQueue,
-        args: [followUpInput],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: BACKFILL_ID, value: original },
-          { key: BACKFILL_STATUS, value: 'planning' },
-        ],
-        staticSummary: summary,
-        staticDetails: followUpDetails(spec),
-      });
-      return { action: 'started', id: followUpId, of: original, spec, handle: handle as WorkflowHandle<typeof backfillWorkflow>, summary };
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || n > followUps.length + 10) throw err;
+  const followUpId = followUpIdFor(original, existing + 1);
+  const followUpInput: BackfillInput = { ...input, backfillId: followUpId, followUp: spec };
+  try {
+    const handle = await client.workflow.start('backfillWorkflow', {
+      workflowId: followUpId,
+      taskQueue: originalDescription.taskQueue,
+      args: [followUpInput],
+      // Numbered after the follow-ups found: a twin retry that took the number first wins, and
+      // this one is refused rather than re-running the same dates beside it.
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: BACKFILL_ID, value: original },
+        { key: BACKFILL_STATUS, value: 'planning' },
+      ],
+      staticSummary: summary,
+      staticDetails: followUpDetails(spec),
+    });
+    return { action: 'started', id: followUpId, of: original, spec, handle: handle as WorkflowHandle<typeof backfillWorkflow>, summary };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new RetryRefused(`another retry has just started ${followUpId} for backfill ${original}: follow it with \`backfill status ${followUpId}\``);
     }
+    throw err;
   }
 }
 
@@ -309,8 +305,8 @@ export function followUpSummary(spec: FollowUpSpec): string {
   const of = processors.length > 3 ? `${processors.slice(0, 3).join(', ')}, … +${processors.length - 3}` : processors.join(', ');
   if (spec.kind === 'retry-failed') return `follow-up of ${spec.of}: re-runs ${n} failed date${n === 1 ? '' : 's'} of ${of}`;
   return (
-    `follow-up of ${spec.of}: re-validates phase ${spec.phase} and re-runs its failed, missing and duplicated dates` +
-    (n > 0 ? ` (${n} recorded: ${of})` : ' (none recorded)')
+    `follow-up of ${spec.of}: re-validates phase ${spec.phase} and re-runs the dates its gate finds missing or duplicated` +
+    (n > 0 ? `, and ${n} failed date${n === 1 ? '' : 's'} of ${of}` : '')
   );
 }
 
@@ -321,7 +317,7 @@ function followUpDetails(spec: FollowUpSpec): string {
   );
   return (
     `Follow-up (${spec.kind}${spec.kind === 'retry-phase' ? ` ${spec.phase}` : ''}) of ${spec.of}, with its request.\n\n` +
-    (lines.length > 0 ? `Dates to re-run:\n${lines.join('\n')}` : 'No dates recorded: the phase gate decides.') +
+    (lines.length > 0 ? `Failed dates to re-run:\n${lines.join('\n')}` : 'No failed dates recorded: the phase gate finds what to re-run.') +
     '\n\nSignals: pause, resume, approve-gate, retry-phase, retry-failed. Update: set-concurrency.'
   );
 }

@@ -187,15 +187,22 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     upsertSearchAttributes(attrs);
     describe();
   });
+  /** The Web UI's BackfillStatus follows pause and resume (histories from before replay without it). */
+  const showPauseInStatus = (): void => {
+    if (!patched('pause-status-attribute')) return;
+    upsertSearchAttributes([{ key: BACKFILL_STATUS, value: stage.kind === 'running' && paused ? 'paused' : stage.kind }]);
+  };
   setHandler(pauseSignal, async () => {
     if (paused) return;
     paused = true;
+    showPauseInStatus();
     describe();
     await forward((id) => getExternalWorkflowHandle(id).signal(pauseSignal));
   });
   setHandler(resumeSignal, async () => {
     if (!paused) return;
     paused = false;
+    showPauseInStatus();
     describe();
     await forward((id) => getExternalWorkflowHandle(id).signal(resumeSignal));
   });
@@ -476,6 +483,8 @@ function followUpWhat(spec: FollowUpSpec): string {
 
 function minutes(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+  // Round the total first, so 7,170 s reads "2 h 0 min", never "1 h 60 min".
+  const total = Math.round(seconds / 60);
+  if (total < 90) return `${total} min`;
+  return `${Math.floor(total / 60)} h ${total % 60} min`;
 }

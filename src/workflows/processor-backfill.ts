@@ -52,6 +52,12 @@ import {
 } from '../shared/types';
 import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
 
+/**
+ * A date's activity heartbeats every few seconds; a worker that died mid-date is noticed within
+ * this, and the date retried elsewhere.
+ */
+export const DATE_HEARTBEAT_TIMEOUT_MS = 30_000;
+
 /** Well under the server's ~4k-event suggestion and far from its 10k warning. */
 export const DEFAULT_HISTORY_EVENT_LIMIT = 3_000;
 const RECENT_COMPLETIONS_KEPT = 50;
@@ -82,8 +88,7 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
 
   const { runProcessorForDate } = proxyActivities<ReturnType<typeof createActivities>>({
     startToCloseTimeout: input.dateTimeoutMs ?? 30 * 60_000,
-    // A date's activity heartbeats every few seconds; a killed worker is noticed within this.
-    heartbeatTimeout: 30_000,
+    heartbeatTimeout: DATE_HEARTBEAT_TIMEOUT_MS,
     retry: {
       maximumAttempts: retry.maximumAttempts,
       initialInterval: retry.initialIntervalMs,

@@ -9,12 +9,15 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import type { BackfillActivities } from '../../src/activities';
 import type { WarehouseSlots } from '../../src/activities/warehouse-slots';
+import { startBackfill } from '../../src/client/backfill-client';
 import { loadConfig, type Config, type ConfigOverrides } from '../../src/config';
 import { installTemporalRuntime } from '../../src/logger';
 import { seedDemoData } from '../../src/pipeline/demo';
+import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
 import { ensureWarehouseTables } from '../../src/pipeline/tables';
 import { createBackfillWorker, type BackfillWorker } from '../../src/worker';
 import { DuckDbWarehouse } from '../../src/warehouse';
+import type { Warehouse } from '../../src/warehouse/types';
 import { bundle, getTestEnv, testServerAddress, uniqueTaskQueue } from './temporal-env';
 
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -70,6 +73,8 @@ export async function startWorker(
     slots?: WarehouseSlots;
     /** False for a second worker in this process sharing another's slots task queue. */
     slotsWorker?: boolean;
+    /** Wraps the warehouse the worker uses (fault injection, measuring calls: test/helpers/faulty-warehouse.ts). */
+    wrapWarehouse?: (w: Warehouse) => Warehouse;
   } = {},
 ): Promise<RunningWorker> {
   const config = testConfig({ duckdbPath: warehouse.path, ...options.config });
@@ -78,7 +83,7 @@ export async function startWorker(
     logger: testLogger,
     connection: env.nativeConnection,
     client: env.client,
-    warehouse,
+    warehouse: options.wrapWarehouse ? options.wrapWarehouse(warehouse) : warehouse,
     workflowBundle: await bundle(),
     ...(options.wrap ? { wrapActivities: options.wrap } : {}),
     ...(options.slots ? { slots: options.slots } : {}),
@@ -122,5 +127,47 @@ export async function terminateQueue(env: TestWorkflowEnvironment, taskQueue: st
       .getHandle(wf.workflowId, wf.runId)
       .terminate('test finished')
       .catch(() => undefined);
+  }
+}
+
+/** Keys that appear more than once in a processor table. */
+export async function duplicateKeys(warehouse: DuckDbWarehouse, table: string, keys: readonly string[]): Promise<number> {
+  const [row] = await warehouse.query(
+    `SELECT count(*) AS n FROM (SELECT ${keys.join(', ')} FROM ${table} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS d`,
+  );
+  return Number(row?.n);
+}
+
+/**
+ * Every processor table of `actual` holds exactly the rows of `reference` (an uninterrupted run of
+ * the same request), is not empty, and has no duplicate key.
+ */
+export async function expectSameTables(
+  reference: DuckDbWarehouse,
+  actual: DuckDbWarehouse,
+  defs: ReadonlyArray<{ target: { dataset: string; table: string }; keyColumns: readonly string[] }>,
+): Promise<void> {
+  for (const def of defs) {
+    const table = `${def.target.dataset}.${def.target.table}`;
+    const [expected, got] = await Promise.all([tableSnapshot(reference, table, def.keyColumns), tableSnapshot(actual, table, def.keyColumns)]);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBe(expected.length);
+    expect(got).toEqual(expected);
+    expect(await duplicateKeys(actual, table, def.keyColumns)).toBe(0);
+  }
+}
+
+/** Runs `request` to completion on a fresh in-process worker over a fresh tiny warehouse: the reference for a fault test. */
+export async function referenceRun(
+  env: TestWorkflowEnvironment,
+  request: BackfillRequest,
+): Promise<{ warehouse: DuckDbWarehouse; result: BackfillResult }> {
+  const warehouse = await seededWarehouse('tiny');
+  const worker = await startWorker(env, warehouse);
+  try {
+    const { handle } = await startBackfill(env.client, worker.config.taskQueue, request);
+    return { warehouse, result: await handle.result() };
+  } finally {
+    await worker.stop();
   }
 }

@@ -9,8 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { locateTemporalCli } from '../../src/devserver';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../../src/client/backfill-client';
+import { retryBackfill } from '../../src/client/follow-up';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { backfillProgressQuery, pauseSignal, resumeSignal, retryPhaseSignal, setConcurrencyUpdate } from '../../src/shared/messages';
+import { approveGateSignal, backfillProgressQuery, pauseSignal, resumeSignal, retryPhaseSignal, setConcurrencyUpdate } from '../../src/shared/messages';
 import type { ProcessorWorkflowInput, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
@@ -124,6 +125,39 @@ describe('record workflow histories for the replay test', () => {
       await handle.signal(retryPhaseSignal);
       await handle.result();
       await save('backfill-gate-retry-phase', backfillId);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  record('backfill workflow: a retry-phase follow-up of a completed backfill (a failed date, a date deleted since)', async () => {
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: RunDateInput) {
+          const inFollowUp = Context.current().info.workflowExecution?.workflowId.includes('/followup-');
+          if (!inFollowUp && input.date === '2024-10-23') throw ApplicationFailure.nonRetryable('synthetic schema drift', 'SchemaError');
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
+        from: '2024-10-22',
+        to: '2024-10-26',
+        phases: [3],
+        processors: ['team_offense_game_summary'],
+        concurrency: 2,
+        gatePolicy: 'wait',
+      });
+      await eventually(async () => (await handle.query(backfillProgressQuery)).stage.kind === 'gate_failed');
+      await handle.signal(approveGateSignal);
+      await handle.result();
+      await warehouse.execute("DELETE FROM nba_analytics.team_offense_game_summary WHERE game_date = DATE '2024-10-25'");
+      const outcome = await retryBackfill(env.client, backfillId, { kind: 'retry-phase', phase: 3 });
+      if (outcome.action !== 'started') throw new Error(`expected a follow-up, got ${outcome.action}`);
+      await outcome.handle.result();
+      await save('backfill-followup-retry-phase', outcome.id);
     } finally {
       await worker.stop();
     }

@@ -175,9 +175,8 @@ describe('the Web UI and the plain Temporal CLI tell the same story', () => {
     expect(await currentDetails(id)).toMatch(/: completed — 100% of processor-dates finished/);
   });
 
-  // The parent's own BackfillStatus does not follow pause/resume yet (its pause handler updates the
-  // current details but upserts no status); the children's does. Flip to `test` once it does.
-  test.failing("the parent's BackfillStatus reads paused while paused", () => {
+  // The parent's own BackfillStatus follows pause/resume, as its children's does.
+  test("the parent's BackfillStatus reads paused while paused", () => {
     expect(parentStatusWhilePaused).toBe('paused');
   });
 });
