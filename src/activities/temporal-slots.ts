@@ -3,13 +3,9 @@
  * slots workflow of the warehouse (keyed by what it is, not by task queue), so every worker
  * process of every backfill that writes to that warehouse asks the same counter. The slots
  * workflow runs on its own task queue, which every worker process polls.
- *
- * Leases are renewed by the process, for all its slots in one signal every third of the lease: a
- * live process keeps its slots, a dead one loses them within one lease, and the slots workflow's
- * history grows by one signal per period however many slots the process holds.
  */
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { acquireSlotUpdate, releaseSlotSignal, renewSlotsSignal } from '../shared/messages';
+import { acquireSlotUpdate, releaseSlotSignal, renewSlotSignal } from '../shared/messages';
 import type { warehouseSlotsWorkflow } from '../workflows/warehouse-slots';
 import type { ReleaseSlot, WarehouseSlots } from './warehouse-slots';
 
@@ -18,9 +14,7 @@ export function slotsWorkflowId(warehouseKey: string): string {
 }
 
 export class TemporalWarehouseSlots implements WarehouseSlots {
-  /** holder → slots this process holds for it (more than one only when a retry overlaps its own attempt). */
-  private readonly holders = new Map<string, number>();
-  private renewal: { timer: NodeJS.Timeout; periodMs: number } | undefined;
+  private held = 0;
 
   constructor(
     private readonly client: Client,
@@ -32,9 +26,7 @@ export class TemporalWarehouseSlots implements WarehouseSlots {
   ) {}
 
   inUse(): number {
-    let n = 0;
-    for (const count of this.holders.values()) n += count;
-    return n;
+    return this.held;
   }
 
   async acquire(holder: string, signal?: AbortSignal): Promise<ReleaseSlot> {
@@ -67,37 +59,20 @@ export class TemporalWarehouseSlots implements WarehouseSlots {
         await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * (attempt + 1))));
       }
     }
-    this.holders.set(holder, (this.holders.get(holder) ?? 0) + 1);
-    this.renewEvery(Math.max(1_000, Math.floor(leaseMs / 3)));
+    this.held += 1;
+    const handle = this.client.workflow.getHandle(workflowId);
+    const renew = setInterval(() => {
+      handle.signal(renewSlotSignal, holder).catch(() => undefined);
+    }, Math.max(1_000, leaseMs / 4));
     let released = false;
     return async () => {
       if (released) return;
       released = true;
-      const left = (this.holders.get(holder) ?? 1) - 1;
-      if (left > 0) this.holders.set(holder, left);
-      else this.holders.delete(holder);
-      if (this.holders.size === 0) this.stopRenewing();
+      clearInterval(renew);
+      this.held -= 1;
       // If this fails the lease still expires; the cap self-heals.
-      await this.client.workflow.getHandle(workflowId).signal(releaseSlotSignal, holder).catch(() => undefined);
+      await handle.signal(releaseSlotSignal, holder).catch(() => undefined);
     };
-  }
-
-  /** One renewal loop per process while it holds any slot; the shortest lease granted sets its pace. */
-  private renewEvery(periodMs: number): void {
-    if (this.renewal && this.renewal.periodMs <= periodMs) return;
-    this.stopRenewing();
-    const handle = this.client.workflow.getHandle(slotsWorkflowId(this.warehouseKey));
-    const timer = setInterval(() => {
-      if (this.holders.size === 0) return;
-      // A lost renewal is retried next period; a lease outlives two of them.
-      handle.signal(renewSlotsSignal, [...this.holders.keys()]).catch(() => undefined);
-    }, periodMs);
-    this.renewal = { timer, periodMs };
-  }
-
-  private stopRenewing(): void {
-    if (this.renewal) clearInterval(this.renewal.timer);
-    this.renewal = undefined;
   }
 }
 

@@ -29,7 +29,7 @@ export const setConcurrencySignal = defineSignal<[number]>('set-concurrency-forw
 export const childProgressSignal = defineSignal<[ProcessorProgress]>('child-progress');
 
 export interface SlotRequest {
-  /** Stable per piece of work (workflowId/runId/activityId), so a retry re-takes its own slot. */
+  /** Stable per piece of work (workflowId/activityId), so a retry re-takes its own slot. */
   holder: string;
   /** The deployment's cap; the newest request's value wins, so a config change takes effect. */
   capacity: number;
@@ -47,8 +47,6 @@ export interface SlotsState {
 export const acquireSlotUpdate = defineUpdate<{ leaseMs: number }, [SlotRequest]>('acquire-slot');
 /** Gives a slot back. Idempotent. */
 export const releaseSlotSignal = defineSignal<[string]>('release-slot');
-/** Extends a held slot's lease (sent per holder by workers of earlier versions). */
+/** Extends a held slot's lease (sent from the activity's heartbeat loop). */
 export const renewSlotSignal = defineSignal<[string]>('renew-slot');
-/** Extends the leases of every slot a worker process holds, in one signal per renewal period. */
-export const renewSlotsSignal = defineSignal<[string[]]>('renew-slots');
 export const slotsStateQuery = defineQuery<SlotsState>('slots-state');

@@ -4,23 +4,19 @@
  * 256 connections; per-worker limits cannot prevent that when workers are added, this can.
  *
  * Activities take a slot with an update (which completes only when granted) and give it back with a
- * signal. A slot is a lease, renewed in bulk by the holder's worker process while it lives: a worker
- * killed while holding slots cannot keep them — they return when the lease lapses (about the date
- * activity's heartbeat time-out), and the activity's retry, whose holder id is the same, takes its
- * own slot over at once, or joins the request its dead attempt left waiting instead of queueing
- * twice. Without that, a dead attempt's request was granted later, left its retry waiting until the
- * next rollover, and held the slot for a two-minute lease: the deployment stalled after a kill.
+ * signal. A slot is a lease: a worker killed while holding one cannot leak it — the lease expires
+ * unless renewed from the activity's heartbeat loop, and the activity's retry (same holder) takes
+ * the slot over at once.
  *
- * History size: a few events per grant and per renewal; no timer while no slot is held. Before the
- * history nears the server's suggestion the workflow rolls over: waiting requests are told to retry
- * (their client loops), held leases are carried into the next run, and it continues as new.
+ * History size: a few events per grant. Before the history nears the server's suggestion the
+ * workflow rolls over: waiting requests are told to retry (their client loops), held leases are
+ * carried into the next run, and it continues as new.
  */
 import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -28,22 +24,13 @@ import {
   acquireSlotUpdate,
   releaseSlotSignal,
   renewSlotSignal,
-  renewSlotsSignal,
   slotsStateQuery,
   type SlotRequest,
   type SlotsState,
 } from '../shared/messages';
 
-/**
- * How long a slot stays held without a renewal: the per-date activity's heartbeat time-out, so a
- * dead worker's slots come back about when its dates are retried. Holders renew every third of it.
- */
-export const SLOT_LEASE_MS = 30_000;
-/** The lease of runs started before prompt recovery (their histories replay with it). */
-const LEGACY_SLOT_LEASE_MS = 2 * 60_000;
+export const SLOT_LEASE_MS = 2 * 60_000;
 const HISTORY_EVENT_LIMIT = 3_000;
-/** Short leases, bulk renewal, reclaim by a waiting holder's retry, no idle timer. */
-export const PROMPT_RECOVERY_PATCH = 'slots-prompt-recovery';
 
 export interface WarehouseSlotsInput {
   capacity: number;
@@ -53,8 +40,7 @@ export interface WarehouseSlotsInput {
 }
 
 export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promise<void> {
-  const promptRecovery = patched(PROMPT_RECOVERY_PATCH);
-  const leaseMs = input.leaseMs ?? (promptRecovery ? SLOT_LEASE_MS : LEGACY_SLOT_LEASE_MS);
+  const leaseMs = input.leaseMs ?? SLOT_LEASE_MS;
   const historyLimit = input.historyEventLimit ?? HISTORY_EVENT_LIMIT;
   const state: SlotsState = input.state ?? {
     capacity: input.capacity,
@@ -76,52 +62,30 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
     state.held = state.held.filter((h) => h.expiresAtMs > now);
   };
   const holds = (holder: string): boolean => state.held.some((h) => h.holder === holder);
-  const renew = (holders: ReadonlySet<string>): void => {
-    const expiresAtMs = Date.now() + leaseMs;
-    for (const h of state.held) if (holders.has(h.holder)) h.expiresAtMs = expiresAtMs;
-  };
-  const grant = (holder: string): void => {
-    state.held.push({ holder, expiresAtMs: Date.now() + leaseMs });
-    state.granted += 1;
-    state.maxHeldObserved = Math.max(state.maxHeldObserved, state.held.length);
-  };
 
   setHandler(slotsStateQuery, () => state);
   setHandler(releaseSlotSignal, (holder: string) => {
     state.held = state.held.filter((h) => h.holder !== holder);
   });
-  setHandler(renewSlotSignal, (holder: string) => renew(new Set([holder])));
-  // No history of a run without this handler holds the signal, so it needs no patch.
-  setHandler(renewSlotsSignal, (holders: string[]) => renew(new Set(holders)));
+  setHandler(renewSlotSignal, (holder: string) => {
+    for (const h of state.held) if (h.holder === holder) h.expiresAtMs = Date.now() + leaseMs;
+  });
   setHandler(
     acquireSlotUpdate,
     async (request: SlotRequest) => {
       state.capacity = request.capacity;
-      const { holder } = request;
-      if (promptRecovery) {
-        if (!holds(holder)) {
-          // A retry whose dead attempt is still queued waits in that attempt's place, not behind it.
-          if (!state.waiting.includes(holder)) state.waiting.push(holder);
-          // FIFO: the oldest waiter gets the next free slot; an earlier request of the same holder may get it first.
-          await condition(() => rollingOver || holds(holder) || (state.waiting[0] === holder && state.held.length < state.capacity));
-          if (!holds(holder)) {
-            state.waiting = state.waiting.filter((w) => w !== holder);
-            if (rollingOver) throw ApplicationFailure.retryable('slot manager is rolling over; ask again', 'SlotsRollover');
-            grant(holder);
-          }
-        }
-        // A retry of the same work after its worker died takes its own slot over.
-        renew(new Set([holder]));
-        return { leaseMs };
-      }
-      if (!holds(holder)) {
-        state.waiting.push(holder);
-        await condition(() => rollingOver || (state.waiting[0] === holder && state.held.length < state.capacity));
-        state.waiting = state.waiting.filter((w) => w !== holder);
+      if (!holds(request.holder)) {
+        state.waiting.push(request.holder);
+        // FIFO: the oldest waiter gets the next free slot.
+        await condition(() => rollingOver || (state.waiting[0] === request.holder && state.held.length < state.capacity));
+        state.waiting = state.waiting.filter((w) => w !== request.holder);
         if (rollingOver) throw ApplicationFailure.retryable('slot manager is rolling over; ask again', 'SlotsRollover');
-        grant(holder);
+        state.held.push({ holder: request.holder, expiresAtMs: Date.now() + leaseMs });
+        state.granted += 1;
+        state.maxHeldObserved = Math.max(state.maxHeldObserved, state.held.length);
       } else {
-        renew(new Set([holder]));
+        // A retry of the same work after its worker died: it takes its own slot over.
+        for (const h of state.held) if (h.holder === request.holder) h.expiresAtMs = Date.now() + leaseMs;
       }
       return { leaseMs };
     },
@@ -134,18 +98,11 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
   );
 
   for (;;) {
-    if (promptRecovery && state.held.length === 0) {
-      // Nothing can lapse: wait for a grant or the rollover without a timer, so an idle
-      // deployment's slots workflow adds nothing to its history.
-      await condition(() => rollover() || state.held.length > 0);
-      if (!rollover()) continue;
-    } else {
-      const soonest = Math.min(...state.held.map((h) => h.expiresAtMs), Date.now() + leaseMs);
-      const timedOut = !(await condition(() => rollover(), Math.max(1, soonest - Date.now())));
-      if (timedOut) {
-        expire();
-        continue;
-      }
+    const nextExpiry = Math.min(...state.held.map((h) => h.expiresAtMs), Date.now() + leaseMs);
+    const timedOut = !(await condition(() => rollover(), Math.max(1, nextExpiry - Date.now())));
+    if (timedOut) {
+      expire();
+      continue;
     }
     rollingOver = true;
     await condition(allHandlersFinished);
