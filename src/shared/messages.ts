@@ -28,8 +28,15 @@ export const setConcurrencySignal = defineSignal<[number]>('set-concurrency-forw
 /** Child → parent progress report, sent in 5% steps and at the end, for the pipeline-wide query. */
 export const childProgressSignal = defineSignal<[ProcessorProgress]>('child-progress');
 
+/**
+ * How long a warehouse slot, or a place in the queue for one, lasts without a renewal from its
+ * holder's worker process: the per-date activity's heartbeat time-out, so a dead worker's slots and
+ * queued requests are gone about when its dates are retried. Processes renew every third of it.
+ */
+export const SLOT_LEASE_MS = 30_000;
+
 export interface SlotRequest {
-  /** Stable per piece of work (workflowId/activityId), so a retry re-takes its own slot. */
+  /** Stable per piece of work (workflowId/runId/activityId), so a retry re-takes its own slot. */
   holder: string;
   /** The deployment's cap; the newest request's value wins, so a config change takes effect. */
   capacity: number;
@@ -45,8 +52,10 @@ export interface SlotsState {
 
 /** Blocks until a slot is free, then holds it for `holder` (re-entrant for the same holder). */
 export const acquireSlotUpdate = defineUpdate<{ leaseMs: number }, [SlotRequest]>('acquire-slot');
-/** Gives a slot back. Idempotent. */
+/** Gives a slot back, or withdraws a request still queued. Idempotent. */
 export const releaseSlotSignal = defineSignal<[string]>('release-slot');
-/** Extends a held slot's lease (sent from the activity's heartbeat loop). */
+/** Extends a held slot's lease (sent per holder by workers of earlier versions). */
 export const renewSlotSignal = defineSignal<[string]>('renew-slot');
+/** Extends the leases of every slot a worker process holds or waits for, in one signal per renewal period. */
+export const renewSlotsSignal = defineSignal<[string[]]>('renew-slots');
 export const slotsStateQuery = defineQuery<SlotsState>('slots-state');

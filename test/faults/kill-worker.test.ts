@@ -1,168 +1,175 @@
 /**
- * The promise the whole design rests on: a worker process killed with SIGKILL mid-run loses
- * nothing. A second worker finishes the backfill; the tables equal an uninterrupted run's, hold no
- * duplicate keys, and dates that had completed are not run again.
+ * The promise the whole design rests on: worker processes killed with SIGKILL mid-run lose
+ * nothing. One backfill, its worker killed at three seeded-random points and restarted each time:
+ * it completes, the tables equal an uninterrupted run's with no duplicate key, and no date that had
+ * completed is run again.
+ *
+ * And work resumes promptly: each kill finds every warehouse slot held, and the restarted worker
+ * must have written every date the dead one had in flight within the date's heartbeat time-out
+ * plus one slot lease plus a margin — the configured values, not a number of our own — while the
+ * cap is never exceeded, measured at the warehouse in every process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { slotsWorkflowId } from '../../src/activities/temporal-slots';
 import { startBackfill } from '../../src/client/backfill-client';
+import { warehouseKey } from '../../src/config';
+import { Rng } from '../../src/pipeline/demo/random';
 import { phase3Processors } from '../../src/pipeline/phase3';
-import type { BackfillRequest } from '../../src/shared/types';
+import { slotsStateQuery } from '../../src/shared/messages';
+import { DEFAULT_RETRY, type BackfillRequest } from '../../src/shared/types';
 import { DuckDbWarehouse } from '../../src/warehouse';
-import { eventually, seededWarehouse, startWorker, tableSnapshot, tempDir, terminateQueue, testEnv } from '../helpers/harness';
-import { testServerAddress, uniqueTaskQueue } from '../helpers/temporal-env';
+import { DATE_HEARTBEAT_TIMEOUT_MS } from '../../src/workflows/processor-backfill';
+import { SLOT_LEASE_MS } from '../../src/workflows/warehouse-slots';
+import { eventually, expectSameTables, referenceRun, seededWarehouse, tempDir, terminateQueue, testConfig, testEnv } from '../helpers/harness';
+import { uniqueTaskQueue } from '../helpers/temporal-env';
+import { completedInHistory, inFlightDates, killAll, peakInFlight, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
-const WORKER_JS = path.resolve(__dirname, '../../dist/src/worker.js');
+const SEED = Number(process.env.FAULT_SEED ?? 8);
+const KILLS = 3;
+const CAP = 2;
+/** Worker start-up, the first retry's back-off, scheduling: "a few seconds", generously. */
+const MARGIN_MS = 15_000;
+const RECOVERY_BOUND_MS = DATE_HEARTBEAT_TIMEOUT_MS + SLOT_LEASE_MS + MARGIN_MS;
 
-function spawnWorker(taskQueue: string, duckdbPath: string, logFile: string): ChildProcess {
-  const log = fs.openSync(logFile, 'a');
-  return spawn(process.execPath, [WORKER_JS], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: testServerAddress(),
-      BACKFILL_TASK_QUEUE: taskQueue,
-      WAREHOUSE_SLOTS_TASK_QUEUE: `${taskQueue}-slots`,
-      DUCKDB_PATH: duckdbPath,
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-    },
-    stdio: ['ignore', log, log],
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
-
-/** (processor, date) pairs a worker log says it wrote. */
-function writtenIn(logFile: string): string[] {
-  return fs
-    .readFileSync(logFile, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"date written"'))
-    .map((l) => JSON.parse(l) as { processor: string; date: string })
-    .map((e) => `${e.processor}@${e.date}`);
-}
-
-/** (processor, date) pairs whose activity completed in the processor workflows' histories. */
-async function completedInHistory(env: TestWorkflowEnvironment, backfillId: string): Promise<Set<string>> {
-  const done = new Set<string>();
-  for (const def of phase3Processors) {
-    const history = await env.client.workflow.getHandle(`${backfillId}/${def.name}`).fetchHistory().catch(() => undefined);
-    const events = history?.events ?? [];
-    const scheduled = new Map<string, string>();
-    for (const e of events) {
-      const attrs = e.activityTaskScheduledEventAttributes;
-      const data = attrs?.input?.payloads?.[0]?.data;
-      if (attrs && data && attrs.activityType?.name === 'runProcessorForDate') {
-        const input = JSON.parse(Buffer.from(data).toString('utf8')) as { processor: string; date: string };
-        scheduled.set(String(e.eventId), `${input.processor}@${input.date}`);
-      }
-      const completed = e.activityTaskCompletedEventAttributes;
-      if (completed) {
-        const key = scheduled.get(String(completed.scheduledEventId));
-        if (key?.startsWith(def.name)) done.add(key);
-      }
-    }
-  }
-  return done;
-}
-
-describe('a worker killed with SIGKILL mid-run', () => {
+describe('worker processes killed with SIGKILL mid-run', () => {
   let env: TestWorkflowEnvironment;
-  const children: ChildProcess[] = [];
+  const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(WORKER_JS)) throw new Error(`${WORKER_JS} is missing: run \`npm run build\` (npm test does it first)`);
     env = await testEnv();
   });
-
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await killAll(workers);
     await env?.teardown();
   });
 
-  test('the backfill completes on a new worker with the same rows as an uninterrupted run, and completed dates are not re-run', async () => {
-    const request: BackfillRequest = { from: '2024-10-22', to: '2024-11-12', phases: [3], concurrency: 1, gatePolicy: 'wait' };
+  test(`${KILLS} kills at random points: completes as an uninterrupted run would, nothing run twice, and work resumes within the heartbeat time-out + a lease`, async () => {
+    // Demand (5 processors × 3) far above the cap, so every kill finds all slots held.
+    const request: BackfillRequest = { from: '2024-10-22', to: '2024-11-12', phases: [3], concurrency: 3, gatePolicy: 'wait' };
+    const reference = await referenceRun(env, request);
+    const total = reference.result.processors.reduce((n, p) => n + p.done, 0);
 
-    // Reference: the same backfill, uninterrupted, on an identical warehouse.
-    const reference = await seededWarehouse('tiny');
-    const refWorker = await startWorker(env, reference);
-    try {
-      const { handle } = await startBackfill(env.client, refWorker.config.taskQueue, request);
-      const result = (await handle.result());
-      expect(result.status).toBe('completed');
-    } finally {
-      await refWorker.stop();
-    }
-
-    // The run under test: a worker process we can kill.
     const dir = tempDir('kill');
     const seeded = await seededWarehouse('tiny', { dir });
     const dbPath = seeded.path;
     await seeded.close();
     const taskQueue = uniqueTaskQueue('kill');
-    const firstLog = path.join(dir, 'worker-1.log');
-    const secondLog = path.join(dir, 'worker-2.log');
-    const first = spawnWorker(taskQueue, dbPath, firstLog);
-    children.push(first);
+    const slots = env.client.workflow.getHandle(slotsWorkflowId(warehouseKey(testConfig({ duckdbPath: dbPath }))));
+    const spawn = async (n: number): Promise<WorkerProcess> => {
+      const w = await spawnWorkerProcess({
+        taskQueue,
+        duckdbPath: dbPath,
+        logFile: path.join(dir, `worker-${n}.log`),
+        env: { WAREHOUSE_MAX_IN_FLIGHT: String(CAP) },
+        // Writes of a quarter second, as a warehouse slower than a tiny DuckDB file would take: the
+        // restarted worker does not finish the run while it catches up, so all three kills land mid-run.
+        faults: { peakFile: path.join(dir, `worker-${n}.peak`), holdWritesMs: 250 },
+      });
+      workers.push(w);
+      return w;
+    };
+    const written = (): number => workers.reduce((n, w) => n + w.writes().length, 0);
 
+    // The first kill after a seeded-random 8–20 % of the dates, each later one a seeded-random 2–8
+    // dates after the restarted worker has caught up, so all three land mid-run.
+    const rng = Rng.of(SEED, 'kill-points');
+    let killAfter = Math.round(total * (0.08 + 0.12 * rng.next()));
+
+    let current = await spawn(0);
     const { backfillId, handle } = await startBackfill(env.client, taskQueue, request);
-    // Kill it once a good part, but not all, of Phase 3 is done.
-    // The worker's own log is the fastest signal (a status query takes longer than a date).
-    await eventually(async () => fs.existsSync(firstLog) && writtenIn(firstLog).length >= 15, 20);
-    first.kill('SIGKILL');
-    await exited(first);
-    expect(first.signalCode).toBe('SIGKILL');
+    const recoveries: Array<{ killedAfter: number; held: number; firstWriteMs: number; inFlightDoneMs: number; inFlight: number }> = [];
+    const completedAtKill: Array<Set<string>> = [];
 
-    const completedBeforeKill = await completedInHistory(env, backfillId);
-    expect(writtenIn(firstLog).length).toBeGreaterThanOrEqual(15);
-    expect(completedBeforeKill.size).toBeGreaterThanOrEqual(10);
-    // Five processors over every game date of the range: far from all of it was done.
-    const [games] = await reference.query(
-      `SELECT count(DISTINCT game_date) AS n FROM nba_raw.schedule WHERE game_date BETWEEN DATE '${request.from}' AND DATE '${request.to}'`,
+    for (let k = 0; k < KILLS; k++) {
+      // The worker's own log is the fastest signal (a status query takes longer than a date).
+      const reached = await eventually(async () => written() >= killAfter, 20, RECOVERY_BOUND_MS);
+      expect({ kill: k + 1, reached: reached === true }).toEqual({ kill: k + 1, reached: true });
+      const held = (await eventually(async () => {
+        const n = (await slots.query(slotsStateQuery).catch(() => undefined))?.held.length;
+        return n === CAP ? n : undefined;
+      }, 20, 5_000)) ?? (await slots.query(slotsStateQuery)).held.length;
+      const inFlight = await inFlightDates(env, backfillId, phase3Processors.map((p) => p.name));
+      const killedAt = current.kill('SIGKILL');
+      const exit = await current.exited;
+      expect(exit.signal).toBe('SIGKILL');
+      const completed = await completedInHistory(env.client, backfillId, phase3Processors.map((p) => p.name));
+      completedAtKill.push(completed);
+      // Dates the dead worker finished before the signal landed were not in flight after all.
+      const pending = inFlight.filter((key) => !completed.has(key));
+
+      current = await spawn(k + 1);
+      const next = current;
+      // Waits past the bound, so a slow recovery fails below with its numbers rather than by time-out.
+      const resumed = await eventually(
+        async () => {
+          const writes = next.writes();
+          const times = pending.map((key) => writes.find((w) => w.key === key)?.timeMs);
+          return writes.length > 0 && times.every((t) => t !== undefined) ? { first: writes[0]!.timeMs, last: Math.max(writes[0]!.timeMs, ...times.map(Number)) } : undefined;
+        },
+        100,
+        killedAt + RECOVERY_BOUND_MS + 5_000 - Date.now(),
+      );
+      const firstWrite = next.writes()[0]?.timeMs;
+      recoveries.push({
+        killedAfter: completed.size,
+        held,
+        firstWriteMs: (firstWrite ?? Infinity) - killedAt,
+        inFlightDoneMs: (resumed?.last ?? Infinity) - killedAt,
+        inFlight: pending.length,
+      });
+      if (!resumed) break;
+      killAfter = written() + rng.int(2, 8);
+    }
+
+    process.stdout.write(
+      `kill-worker: seed ${SEED}, ${total} dates; recovery after each kill (bound ${RECOVERY_BOUND_MS} ms = heartbeat time-out ` +
+        `${DATE_HEARTBEAT_TIMEOUT_MS} + lease ${SLOT_LEASE_MS} + ${MARGIN_MS}; first retry after ${DEFAULT_RETRY.initialIntervalMs} ms):\n` +
+        recoveries
+          .map(
+            (r, i) =>
+              `  kill ${i + 1} after ${r.killedAfter} dates, ${r.held}/${CAP} slots held: first date written after ${r.firstWriteMs} ms, ` +
+              `all ${r.inFlight} dates in flight after ${r.inFlightDoneMs} ms`,
+          )
+          .join('\n') +
+        '\n',
     );
-    expect(completedBeforeKill.size).toBeLessThan(5 * Number(games?.n));
+    expect(recoveries).toHaveLength(KILLS);
+    for (const r of recoveries) {
+      expect(r.held).toBe(CAP);
+      expect(r.inFlight).toBeGreaterThan(0);
+      expect(r.firstWriteMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+      expect(r.inFlightDoneMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+    }
 
-    const second = spawnWorker(taskQueue, dbPath, secondLog);
-    children.push(second);
-    const result = (await handle.result());
+    const result = await handle.result();
     expect(result.status).toBe('completed');
-    second.kill('SIGTERM');
-    await exited(second);
+    const slotsState = await slots.query(slotsStateQuery);
+    current.kill('SIGTERM');
+    await current.exited;
     await terminateQueue(env, taskQueue);
     await terminateQueue(env, `${taskQueue}-slots`);
 
-    // Dates that had completed were not run again by the new worker.
-    const rerun = writtenIn(secondLog).filter((k) => completedBeforeKill.has(k));
-    expect(rerun).toEqual([]);
-    expect(writtenIn(secondLog).length).toBeGreaterThan(0);
+    // The cap held in every process, and in the slots workflow's own account.
+    const peaks = workers.map((_, n) => peakInFlight(path.join(dir, `worker-${n}.peak`)));
+    process.stdout.write(`kill-worker: most warehouse calls in flight per worker process: ${peaks.join(', ')} (cap ${CAP})\n`);
+    for (const peak of peaks) expect(peak).toBeLessThanOrEqual(CAP);
+    expect(slotsState.maxHeldObserved).toBeLessThanOrEqual(CAP);
 
-    // Every table equals the uninterrupted run's, and no key appears twice.
+    // Every worker did part of the work; no date that had completed before a kill was run after it.
+    for (const w of workers) expect(w.writes().length).toBeGreaterThan(0);
+    for (const [k, completed] of completedAtKill.entries()) {
+      const later = workers.slice(k + 1).flatMap((w) => w.writes().map((x) => x.key));
+      expect(later.filter((key) => completed.has(key))).toEqual([]);
+    }
+    expect(completedAtKill[0]!.size).toBeLessThan(total);
+
     const recovered = new DuckDbWarehouse({ path: dbPath });
     try {
-      for (const def of phase3Processors) {
-        const table = `${def.target.dataset}.${def.target.table}`;
-        const [expected, actual] = await Promise.all([
-          tableSnapshot(reference, table, def.keyColumns),
-          tableSnapshot(recovered, table, def.keyColumns),
-        ]);
-        expect(actual.length).toBeGreaterThan(0);
-        expect(actual.length).toBe(expected.length);
-        expect(actual).toEqual(expected);
-        const [dups] = await recovered.query(
-          `SELECT count(*) AS n FROM (SELECT ${def.keyColumns.join(', ')} FROM ${table} GROUP BY ${def.keyColumns.join(', ')} HAVING count(*) > 1) AS d`,
-        );
-        expect(Number(dups?.n)).toBe(0);
-      }
+      await expectSameTables(reference.warehouse, recovered, phase3Processors);
     } finally {
       await recovered.close();
-      await reference.close();
+      await reference.warehouse.close();
     }
   });
 });

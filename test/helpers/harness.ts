@@ -104,11 +104,18 @@ export async function startWorker(
   };
 }
 
-/** Polls `probe` until it returns a truthy value (bounded by the test's own time-out). */
-export async function eventually<T>(probe: () => Promise<T | undefined | false | null>, intervalMs = 100): Promise<T> {
+/**
+ * Polls `probe` until it returns a truthy value — bounded by the test's own time-out, or by
+ * `giveUpAfterMs` when given, after which it resolves to undefined so the test can say what it saw.
+ */
+export function eventually<T>(probe: () => Promise<T | undefined | false | null>, intervalMs?: number): Promise<T>;
+export function eventually<T>(probe: () => Promise<T | undefined | false | null>, intervalMs: number, giveUpAfterMs: number): Promise<T | undefined>;
+export async function eventually<T>(probe: () => Promise<T | undefined | false | null>, intervalMs = 100, giveUpAfterMs?: number): Promise<T | undefined> {
+  const deadline = giveUpAfterMs === undefined ? Infinity : Date.now() + giveUpAfterMs;
   for (;;) {
     const v = await probe();
     if (v) return v;
+    if (Date.now() >= deadline) return undefined;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -14,7 +14,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { approveGateSignal, backfillProgressQuery, pauseSignal, resumeSignal, retryPhaseSignal, setConcurrencyUpdate } from '../../src/shared/messages';
 import type { ProcessorWorkflowInput, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
+import type { BackfillActivities } from '../../src/activities';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
+import { runSlotsLoad } from '../helpers/slots-load';
 import { testServerAddress } from '../helpers/temporal-env';
 
 const HISTORIES = path.join(__dirname, 'histories');
@@ -96,6 +98,46 @@ describe('record workflow histories for the replay test', () => {
     } finally {
       await worker.stop();
     }
+  });
+
+  record('backfill workflow: duplicates fail the gate, remediate deduplicates, re-runs and goes on', async () => {
+    // As before the MERGE fix: the first write of one date leaves its rows twice.
+    const table = 'nba_analytics.player_game_summary';
+    const duplicatedDate = '2024-10-24';
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts: BackfillActivities) => ({
+        ...acts,
+        async runProcessorForDate(input: RunDateInput) {
+          const result = await acts.runProcessorForDate(input);
+          const firstRun = !Context.current().info.workflowExecution?.workflowId.includes('/retry-');
+          if (firstRun && input.processor === 'player_game_summary' && input.date === duplicatedDate) {
+            await warehouse.execute(`INSERT INTO ${table} SELECT * FROM ${table} WHERE game_date = DATE '${duplicatedDate}'`);
+          }
+          return result;
+        },
+      }),
+    });
+    try {
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
+        from: '2024-10-22',
+        to: '2024-10-27',
+        phases: [3],
+        processors: ['player_game_summary'],
+        concurrency: 3,
+        gatePolicy: 'remediate',
+      });
+      const result = await handle.result();
+      if (result.gates.map((g) => g.ok).join() !== 'false,true') throw new Error(`expected a failed gate remediated, got ${JSON.stringify(result.gates)}`);
+      await save('backfill-gate-remediate', backfillId);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  record('warehouse slots: rollover under load', async () => {
+    const load = await runSlotsLoad(env, { capacity: 2, requests: 30, processes: 3, holdMs: 20, historyEventLimit: 100 });
+    if (load.runs < 2) throw new Error('the slots workflow did not roll over');
+    await save('warehouse-slots-rollover', load.workflowId, load.firstRunId);
   });
 
   record('backfill workflow: planned up front, a failed date fails the gate, retry-phase re-runs it', async () => {

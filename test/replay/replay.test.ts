@@ -1,20 +1,68 @@
 /**
  * Determinism guard: every recorded history in histories/ must replay against today's workflow
  * code. A change that breaks one needs `patched()` (or a new workflow type), not a new recording.
+ * Every workflow type has histories, and together they exercise what most often breaks replay:
+ * continue-as-new, signals and updates, failed gates and their remedies, the slots' rollover.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
+import * as workflows from '../../src/workflows';
 import { bundle } from '../helpers/temporal-env';
 
 const HISTORIES = path.join(__dirname, 'histories');
 const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
 
+interface HistoryEvent {
+  eventType: string;
+  workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string }; input?: { payloads?: Array<{ data?: string }> } };
+  workflowExecutionSignaledEventAttributes?: { signalName?: string };
+  workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest?: { input?: { name?: string } } };
+}
+
+function load(file: string): { file: string; type: string; input: Record<string, unknown>; events: HistoryEvent[] } {
+  const { events } = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')) as { events: HistoryEvent[] };
+  const started = events[0]?.workflowExecutionStartedEventAttributes;
+  const data = started?.input?.payloads?.[0]?.data;
+  return {
+    file,
+    type: started?.workflowType?.name ?? '?',
+    input: data ? (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as Record<string, unknown>) : {},
+    events,
+  };
+}
+
+const signals = (h: ReturnType<typeof load>): string[] => h.events.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? '');
+const updates = (h: ReturnType<typeof load>): string[] => h.events.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? '');
+const continuedAsNew = (h: ReturnType<typeof load>): boolean => h.events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+
 describe('replay of recorded histories', () => {
-  test('there are recorded histories of both workflows', () => {
-    expect(files.some((f) => f.startsWith('processor-backfill'))).toBe(true);
-    expect(files.some((f) => f.startsWith('backfill-'))).toBe(true);
+  test('every workflow type has recorded histories, covering continue-as-new, signals, updates, gate remedies and rollover', () => {
+    const histories = files.map(load);
+    const of = (type: string) => histories.filter((h) => h.type === type);
+    expect(Object.fromEntries(Object.keys(workflows).map((type) => [type, of(type).length > 0]))).toEqual({
+      processorBackfillWorkflow: true,
+      backfillWorkflow: true,
+      warehouseSlotsWorkflow: true,
+    });
+    const processor = of('processorBackfillWorkflow');
+    const backfill = of('backfillWorkflow');
+    expect({
+      'processor: continue-as-new': processor.some(continuedAsNew),
+      'processor: pause and resume': processor.some((h) => signals(h).includes('pause') && signals(h).includes('resume')),
+      'processor: set-concurrency': processor.some((h) => updates(h).includes('set-concurrency')),
+      'backfill: a failed gate and retry-phase': backfill.some((h) => signals(h).includes('retry-phase')),
+      'backfill: a failed gate remediated': backfill.some((h) => h.input.gatePolicy === 'remediate'),
+      'slots: rollover': of('warehouseSlotsWorkflow').some(continuedAsNew),
+    }).toEqual({
+      'processor: continue-as-new': true,
+      'processor: pause and resume': true,
+      'processor: set-concurrency': true,
+      'backfill: a failed gate and retry-phase': true,
+      'backfill: a failed gate remediated': true,
+      'slots: rollover': true,
+    });
   });
 
   test.each(files)('%s replays without non-determinism', async (file) => {

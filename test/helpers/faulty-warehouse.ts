@@ -1,0 +1,146 @@
+/**
+ * A `Warehouse` decorator for the fault tests: it injects failures at the warehouse interface — the
+ * seam every engine sits behind — and measures the calls in flight, so a test sees what the
+ * warehouse saw. Used in-process through the harness (`startWorker(…, { wrapWarehouse })`) and in
+ * worker processes through `runWorker`'s `wrapWarehouse` (test/helpers/fault-worker.ts).
+ */
+import { hashKey } from '../../src/pipeline/demo/random';
+import {
+  WarehouseError,
+  type DeduplicateArgs,
+  type QueryOptions,
+  type ReplacePartitionArgs,
+  type Row,
+  type SqlParams,
+  type TableRef,
+  type TableSpec,
+  type Warehouse,
+} from '../../src/warehouse/types';
+
+export interface WarehouseFaults {
+  /**
+   * Fails this share of the calls activities make (query, execute, replacePartition, deduplicate,
+   * tableExists) with a transient WarehouseError. Each call's fate is a hash of the seed, the call
+   * and how many times that same call came before, so it does not depend on how concurrent calls
+   * interleave, and a retried call gets a fresh draw.
+   */
+  transient?: { rate: number; seed: number };
+  /** A permanent error (a schema mismatch) on every call of one date's work while `active()` says so. */
+  poison?: { date: string; processor?: string; message: string; active?: () => boolean };
+  /** Holds every per-date write this long before running it (abortable), so a stop finds dates in flight. */
+  holdWritesMs?: number;
+  /** Called when the calls in flight reach a new peak. */
+  onPeak?: (inFlight: number) => void;
+}
+
+export interface FaultCounts {
+  calls: number;
+  transient: number;
+  poison: number;
+  peakInFlight: number;
+}
+
+export class FaultyWarehouse implements Warehouse {
+  readonly kind: string;
+  readonly dialect: Warehouse['dialect'];
+  readonly counts: FaultCounts = { calls: 0, transient: 0, poison: 0, peakInFlight: 0 };
+  private inFlight = 0;
+  private readonly occurrences = new Map<number, number>();
+
+  constructor(
+    private readonly inner: Warehouse,
+    private readonly faults: WarehouseFaults,
+  ) {
+    this.kind = inner.kind;
+    this.dialect = inner.dialect;
+  }
+
+  private async call<T>(identity: string, opts: QueryOptions | undefined, run: () => Promise<T>, holdMs = 0): Promise<T> {
+    this.counts.calls += 1;
+    this.inFlight += 1;
+    if (this.inFlight > this.counts.peakInFlight) {
+      this.counts.peakInFlight = this.inFlight;
+      this.faults.onPeak?.(this.inFlight);
+    }
+    try {
+      this.inject(identity, opts?.labels);
+      if (holdMs > 0) await abortableSleep(holdMs, opts?.signal);
+      return await run();
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private inject(identity: string, labels: Record<string, string> | undefined): void {
+    const poison = this.faults.poison;
+    if (
+      poison &&
+      labels?.date === poison.date &&
+      (poison.processor === undefined || labels.processor === poison.processor) &&
+      (poison.active?.() ?? true)
+    ) {
+      this.counts.poison += 1;
+      throw new WarehouseError(poison.message, 'schema');
+    }
+    const transient = this.faults.transient;
+    if (transient) {
+      const key = hashKey(transient.seed, identity);
+      const nth = (this.occurrences.get(key) ?? 0) + 1;
+      this.occurrences.set(key, nth);
+      if (hashKey(transient.seed, identity, nth) / 2 ** 32 < transient.rate) {
+        this.counts.transient += 1;
+        throw new WarehouseError(`injected transient failure (${identity.slice(0, 60)}…)`, 'transient');
+      }
+    }
+  }
+
+  query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
+    return this.call(`query ${sql} ${JSON.stringify(params ?? {})}`, opts, () => this.inner.query<T>(sql, params, opts));
+  }
+
+  execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
+    return this.call(`execute ${sql} ${JSON.stringify(params ?? {})}`, opts, () => this.inner.execute(sql, params, opts));
+  }
+
+  replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
+    const identity = `replacePartition ${args.target.dataset}.${args.target.table} ${args.date}`;
+    return this.call(identity, opts, () => this.inner.replacePartition(args, opts), this.faults.holdWritesMs);
+  }
+
+  deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
+    const identity = `deduplicate ${args.target.dataset}.${args.target.table} ${args.from} ${args.to}`;
+    return this.call(identity, opts, () => this.inner.deduplicate(args, opts));
+  }
+
+  tableExists(ref: TableRef): Promise<boolean> {
+    return this.call(`tableExists ${ref.dataset}.${ref.table}`, undefined, () => this.inner.tableExists(ref));
+  }
+
+  // Set-up calls (a worker's start-up creates the tables) are passed through untouched.
+  ensureTable(spec: TableSpec): Promise<void> {
+    return this.inner.ensureTable(spec);
+  }
+
+  appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
+    return this.inner.appendRows(spec, rows);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cancelled = (): void => {
+      clearTimeout(timer);
+      reject(new WarehouseError('statement cancelled', 'cancelled'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', cancelled);
+      resolve();
+    }, ms);
+    if (signal?.aborted) cancelled();
+    else signal?.addEventListener('abort', cancelled, { once: true });
+  });
+}
