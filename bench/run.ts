@@ -1,138 +1,355 @@
 /**
- * Benchmarks: Phase 3 throughput on the demo data, side by side in one run —
- *   1. the engine alone (every processor × date in a plain loop, no Temporal): the floor;
- *   2. the durable backfill with a window of 1 per processor (the handoff's "sequential mode");
- *   3. the durable backfill with the default window.
- * Prints figures and writes them to bench/results/. Nothing here passes or fails on time.
+ * `npm run bench`: the whole pipeline (Phases 3 → 4 → 5 → 6 over the demo range, seed volumes, on
+ * DuckDB) measured twice in one run —
+ *   direct:        the same activity functions in a plain loop, same order, same window, same cap
+ *                  (an in-process semaphore), no Temporal → directSeconds;
+ *   orchestrated:  through Temporal with the default settings (worker in a child process, fresh dev
+ *                  server) → orchestratedSeconds; plus any ablation variants BENCH_VARIANTS names.
+ * Reports overheadRatio = orchestrated ÷ direct, orchestration ms per date task, per phase and per
+ * processor seconds and dates per hour (both runs, measured at the warehouse), the most warehouse
+ * operations ever in flight (never above the cap), the longest history of any run of any workflow,
+ * the worker's peak RSS, worker and server CPU seconds, and how accurate the whole-backfill ETA of
+ * `status` was at 10%, 25% and 50% of the run. Prints a table; writes bench/results/. Benchmarks
+ * report; they never pass or fail on time.
  *
- *   npm run bench                       # full range (918 dates), windows 1 and 4
- *   BENCH_PRESET=small BENCH_WINDOWS=1,2,4 npm run bench
+ *   npm run bench                                   # full range, default variant
+ *   BENCH_VARIANTS=all npm run bench                # + per-date-slots, eager-dispatch
+ *   BENCH_PRESET=small BENCH_MAX_DATES=20 npm run bench
+ *   BENCH_PHASES=3 npm run bench                    # Phase 3 only
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
-import { startBackfill } from '../src/client/backfill-client';
+import { createActivities } from '../src/activities';
 import { loadConfig } from '../src/config';
-import { findFreePort, locateTemporalCli, startDevServer } from '../src/devserver';
+import { locateTemporalCli } from '../src/devserver';
+import { createExportSink } from '../src/exports';
 import { installTemporalRuntime } from '../src/logger';
-import { DEMO_PRESETS, seedDemoData, type DemoPresetName } from '../src/pipeline/demo';
-import { listGameDates } from '../src/pipeline/dates';
-import { runTableProcessor } from '../src/pipeline/engine';
-import { phase3Processors } from '../src/pipeline/phase3';
-import { DuckDbWarehouse } from '../src/warehouse';
+import { createBackfillMetrics, instrumentWarehouse } from '../src/metrics';
+import { KNOWN_PHASES } from '../src/pipeline/registry';
 import { ensureWarehouseTables } from '../src/pipeline/tables';
-import { createBackfillWorker } from '../src/worker';
+import type { BackfillRequest } from '../src/shared/types';
+import { DuckDbWarehouse } from '../src/warehouse';
+import { BenchWarehouse } from './lib/bench-warehouse';
+import { runDirectPipeline, type DirectRunResult } from './lib/direct-pipeline';
+import { forecastPoints, type ForecastPoint } from './lib/forecast';
+import { LocalWarehouseSlots } from './lib/local-slots';
+import { runOrchestrated, selectVariants, type OrchestratedRun } from './lib/orchestrated';
+import { overhead, timeline, type Timeline } from './lib/schedule';
+import {
+  benchPreset,
+  fmt,
+  formatTable,
+  gitCommit,
+  machine,
+  numberListSetting,
+  positiveIntSetting,
+  prepareTemplate,
+  prepareWorkflowBundle,
+  writeResults,
+} from './lib/setup';
 
-interface Figure {
-  name: string;
-  seconds: number;
-  processorDates: number;
-  processorDatesPerSecond: number;
-  gameDatesPerSecond: number;
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+const say = (s = ''): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+interface DirectMeasure {
+  run: DirectRunResult;
+  timeline: Timeline;
+  cpuSeconds: number;
   peakRssMiB: number;
+  maxInFlight: number;
+  overCapCalls: number;
+}
+
+async function measureDirect(templateDuckdb: string, dir: string, request: BackfillRequest, cap: number, gateThresholds: Record<string, number>): Promise<DirectMeasure> {
+  const duckdbPath = path.join(dir, 'direct.duckdb');
+  fs.copyFileSync(templateDuckdb, duckdbPath);
+  const bench = new BenchWarehouse(new DuckDbWarehouse({ path: duckdbPath }), {
+    cap,
+    onOverCap: (n) => say(`\n!!! direct loop: ${n} warehouse operations in flight, above the cap of ${cap} !!!\n`),
+  });
+  // As in the worker: the metrics decorator around the warehouse, the activities' own logger.
+  const metrics = createBackfillMetrics();
+  const warehouse = instrumentWarehouse(bench, metrics);
+  await ensureWarehouseTables(warehouse);
+  const activities = createActivities({
+    warehouse,
+    logger: logger.child({ component: 'activity' }),
+    slots: new LocalWarehouseSlots(cap),
+    exportSink: createExportSink({ exportDir: path.join(dir, 'direct-exports'), gcsApiEndpoint: '' }),
+    gateThresholds,
+    metrics,
+  });
+  let peakRss = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+  const cpu0 = process.cpuUsage();
+  try {
+    const run = await runDirectPipeline({
+      activities,
+      backfillId: 'bench-direct',
+      from: request.from,
+      to: request.to,
+      phases: request.phases,
+      concurrency: request.concurrency,
+      bootstrapDays: request.bootstrapDays ?? 14,
+      ...(request.gateThresholds ? { gateThresholds: request.gateThresholds } : {}),
+    });
+    const cpu = process.cpuUsage(cpu0);
+    const stats = bench.snapshot();
+    return {
+      run,
+      timeline: timeline(bench.intervals, run.shape, cap),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssMiB: Math.round(peakRss / 2 ** 20),
+      maxInFlight: stats.maxInFlight,
+      overCapCalls: stats.overCapCalls,
+    };
+  } finally {
+    clearInterval(rssTimer);
+    await bench.close();
+  }
+}
+
+function variantFigures(o: OrchestratedRun, direct: DirectMeasure, cap: number) {
+  return {
+    name: o.variant.name,
+    description: o.variant.description,
+    workerOptions: o.variant.workerOptions,
+    serverArgs: o.variant.serverArgs,
+    orchestratedSeconds: Number(o.seconds.toFixed(2)),
+    ...overhead(o.seconds, direct.run.seconds, o.dateTasks),
+    dateTasks: o.dateTasks,
+    workerCpuSeconds: o.workerCpuSeconds === null ? null : Number(o.workerCpuSeconds.toFixed(1)),
+    serverCpuSeconds: o.serverCpuSeconds === null ? null : Number(o.serverCpuSeconds.toFixed(1)),
+    peakWorkerRssMiB: o.peakWorkerRssMiB,
+    maxInFlightWarehouseOps: o.warehouse.maxInFlight,
+    capHeld: o.warehouse.maxInFlight <= cap,
+    warehouseCalls: o.warehouse.calls,
+    maxHistoryEventsPerRun: o.history.maxHistoryEventsPerRun,
+    historyRuns: o.history.runs,
+    maxHistoryEventsByWorkflowType: o.history.maxByWorkflowType,
+    longestRun: o.history.longestRun,
+    gatesOk: o.result.gates.every((g) => g.ok),
+    failedDates: o.result.processors.reduce((n, p) => n + Object.keys(p.failed).length, 0),
+  };
 }
 
 async function main(): Promise<void> {
-  const presetName = (process.env.BENCH_PRESET ?? 'full') as DemoPresetName;
-  const preset = DEMO_PRESETS[presetName];
-  const windows = (process.env.BENCH_WINDOWS ?? '1,4').split(',').map(Number);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'props-backfill-bench-'));
-  const logger = pino({ level: 'warn' });
+  const preset = benchPreset(process.env.BENCH_PRESET, 'full');
+  const maxDates = positiveIntSetting('BENCH_MAX_DATES', process.env.BENCH_MAX_DATES);
+  const phases = numberListSetting('BENCH_PHASES', process.env.BENCH_PHASES, [...KNOWN_PHASES]);
+  const variants = selectVariants(process.env.BENCH_VARIANTS, 'default');
+  // The deployment's defaults (or what the environment sets), on the embedded engine.
+  const config = loadConfig(process.env, { warehouse: 'duckdb' });
+  const cap = config.warehouseMaxInFlight;
+  const concurrency = config.defaultConcurrency;
   installTemporalRuntime(logger);
-  let peakRss = 0;
-  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
-  const figures: Figure[] = [];
-  const say = (s: string): void => {
-    process.stdout.write(`${s}\n`);
-  };
 
-  const freshWarehouse = async (name: string): Promise<DuckDbWarehouse> => {
-    const w = new DuckDbWarehouse({ path: path.join(dir, `${name}.duckdb`) });
-    await ensureWarehouseTables(w);
-    await seedDemoData(w, { preset: presetName });
-    return w;
-  };
-  const record = (name: string, seconds: number, processorDates: number, gameDates: number): void => {
-    const f: Figure = {
-      name,
-      seconds: Number(seconds.toFixed(2)),
-      processorDates,
-      processorDatesPerSecond: Number((processorDates / seconds).toFixed(2)),
-      gameDatesPerSecond: Number((gameDates / seconds).toFixed(3)),
-      peakRssMiB: Math.round(peakRss / 2 ** 20),
-    };
-    figures.push(f);
-    say(`${name.padEnd(36)} ${f.seconds.toFixed(1).padStart(7)} s  ${f.processorDatesPerSecond.toFixed(1).padStart(6)} processor-dates/s  ${f.gameDatesPerSecond.toFixed(2).padStart(6)} game dates/s  peak RSS ${f.peakRssMiB} MiB`);
-  };
-
-  say(`Phase 3 on the ${presetName} preset (${preset.from} → ${preset.to}); machine: ${os.cpus().length} cores`);
-
-  // 1. Engine alone.
-  const engineWh = await freshWarehouse('engine');
-  const gameDates = (await listGameDates(engineWh, preset.from, preset.to)).map((g) => g.date);
-  let t0 = performance.now();
-  for (const date of gameDates) for (const def of phase3Processors) await runTableProcessor(engineWh, def, date, { backfillId: 'bench' });
-  record('engine loop (no Temporal, 1 at a time)', (performance.now() - t0) / 1000, gameDates.length * 5, gameDates.length);
-  await engineWh.close();
-
-  // 2–3. Durable backfill on a dev server of our own.
-  const server = await startDevServer({
-    cliPath: await locateTemporalCli({ allowBuild: true }),
-    port: await findFreePort(),
-    headless: true,
-    dbFilename: path.join(dir, 'temporal.sqlite'),
-    logFile: path.join(dir, 'temporal.log'),
-  });
-  const native = await NativeConnection.connect({ address: server.address });
-  const clientConnection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection: clientConnection });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'props-backfill-bench-'));
   try {
-    for (const window of windows) {
-      const wh = await freshWarehouse(`window-${window}`);
-      const config = loadConfig({}, { temporalAddress: server.address, taskQueue: `bench-${window}`, slotsTaskQueue: `bench-slots-${window}`, duckdbPath: wh.path });
-      const worker = await createBackfillWorker({ config, logger, connection: native, client, warehouse: wh });
-      const running = worker.run();
-      t0 = performance.now();
-      const { handle } = await startBackfill(client, config.taskQueue, { from: preset.from, to: preset.to, phases: [3], concurrency: window, gatePolicy: 'wait' });
-      const result = (await handle.result());
-      const seconds = (performance.now() - t0) / 1000;
-      const done = result.processors.reduce((n, p) => n + p.done, 0);
-      record(`temporal backfill, window ${window} (cap ${config.warehouseMaxInFlight})`, seconds, done, gameDates.length);
-      worker.shutdown();
-      await running;
-      await wh.close();
-    }
-  } finally {
-    await clientConnection.close();
-    await native.close();
-    await server.stop();
-    clearInterval(rssTimer);
-  }
+    const range = await prepareTemplate(dir, preset, maxDates);
+    const bundle = await prepareWorkflowBundle(dir);
+    const cliPath = await locateTemporalCli({ allowBuild: true });
+    const request: BackfillRequest = {
+      from: range.from,
+      to: range.to,
+      phases,
+      concurrency,
+      gatePolicy: 'wait',
+      bootstrapDays: config.bootstrapDays,
+      ...(Object.keys(config.gateThresholds).length > 0 ? { gateThresholds: config.gateThresholds } : {}),
+    };
+    const m = machine();
+    say(`Pipeline bench: preset ${preset}, ${range.from} → ${range.to} (${range.gameDates.length} game dates), phases ${phases.join(',')}`);
+    say(`window ${concurrency} dates per processor, warehouse cap ${cap}; machine: ${m.cores} cores, ${m.cpuModel}`);
+    say(`variants: ${variants.map((v) => v.name).join(', ')}`);
 
-  const engine = figures[0];
-  const ratios = figures.slice(1).map((f) => ({
-    name: f.name,
-    vsEngine: Number((f.processorDatesPerSecond / (engine?.processorDatesPerSecond ?? 1)).toFixed(3)),
-    vsWindow1: Number((f.processorDatesPerSecond / (figures[1]?.processorDatesPerSecond ?? 1)).toFixed(3)),
-  }));
-  for (const r of ratios) say(`ratio ${r.name}: ${r.vsEngine}× the engine loop, ${r.vsWindow1}× window 1`);
-  const out = { at: new Date().toISOString(), preset: presetName, gameDates: gameDates.length, cores: os.cpus().length, figures, ratios };
-  const resultsDir = path.resolve(__dirname, '../../bench/results');
-  fs.mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `phase3-${presetName}-${out.at.replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  fs.writeFileSync(path.join(resultsDir, `phase3-${presetName}-latest.json`), `${JSON.stringify(out, null, 2)}\n`);
-  say(`results: ${path.relative(process.cwd(), file)}`);
-  fs.rmSync(dir, { recursive: true, force: true });
+    say('\n[direct] the activities in a plain loop…');
+    const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config.gateThresholds);
+    say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}`);
+    if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
+
+    const runs: OrchestratedRun[] = [];
+    for (const variant of variants) {
+      say(`\n[${variant.name}] through Temporal…`);
+      const run = await runOrchestrated({
+        variant,
+        cliPath,
+        dir: path.join(dir, variant.name),
+        templateDuckdb: range.templateDuckdb,
+        workflowBundlePath: bundle,
+        request,
+        cap,
+        etaPollMs: 2_000,
+        logger,
+      });
+      runs.push(run);
+      say(
+        `[${variant.name}] ${run.seconds.toFixed(1)} s, ${run.dateTasks} date tasks, worker CPU ${fmt(run.workerCpuSeconds)} s, ` +
+          `server CPU ${fmt(run.serverCpuSeconds)} s, peak worker RSS ${fmt(run.peakWorkerRssMiB, 0)} MiB, ` +
+          `max in flight ${run.warehouse.maxInFlight}, longest history ${run.history.maxHistoryEventsPerRun} events`,
+      );
+    }
+
+    const main = runs.find((r) => r.variant.name === 'default') ?? runs[0];
+    if (!main) throw new Error('no variant ran');
+    const mainTimeline = timeline(main.intervals, direct.run.shape, cap);
+    const variantsOut = runs.map((r) => variantFigures(r, direct, cap));
+    const defaultSeconds = runs.find((r) => r.variant.name === 'default')?.seconds;
+    const forecast: ForecastPoint[] = forecastPoints(main.etaSamples, main.startMs, main.endMs);
+    const mainFigures = variantFigures(main, direct, cap);
+    const maxInFlight = Math.max(direct.maxInFlight, ...runs.map((r) => r.warehouse.maxInFlight));
+
+    const at = new Date().toISOString();
+    const results = {
+      name: `pipeline-${preset}${maxDates !== undefined ? `-${range.gameDates.length}dates` : ''}${phases.join('') !== KNOWN_PHASES.join('') ? `-p${phases.join('')}` : ''}`,
+      at,
+      commit: gitCommit(),
+      machine: m,
+      preset,
+      from: range.from,
+      to: range.to,
+      phases,
+      dates: range.gameDates.length,
+      dateTasks: main.dateTasks,
+      cap,
+      concurrency,
+      measuredVariant: main.variant.name,
+      orchestratedSeconds: mainFigures.orchestratedSeconds,
+      directSeconds: Number(direct.run.seconds.toFixed(2)),
+      overheadRatio: mainFigures.overheadRatio,
+      orchestrationMsPerTask: mainFigures.orchestrationMsPerTask,
+      maxInFlightWarehouseOps: maxInFlight,
+      capHeld: maxInFlight <= cap,
+      maxHistoryEventsPerRun: Math.max(...runs.map((r) => r.history.maxHistoryEventsPerRun)),
+      peakWorkerRssMiB: mainFigures.peakWorkerRssMiB,
+      workerCpuSeconds: mainFigures.workerCpuSeconds,
+      serverCpuSeconds: mainFigures.serverCpuSeconds,
+      direct: {
+        seconds: Number(direct.run.seconds.toFixed(2)),
+        dateTasks: direct.run.dateTasks,
+        cpuSeconds: Number(direct.cpuSeconds.toFixed(1)),
+        peakProcessRssMiB: direct.peakRssMiB,
+        maxInFlightWarehouseOps: direct.maxInFlight,
+        failedDates: direct.run.failures.length,
+        gatesOk: direct.run.gates.every((g) => g.ok),
+      },
+      phaseFigures: mainTimeline.phases.map((p) => ({
+        phase: p.phase,
+        orchestrated: p,
+        direct: direct.timeline.phases.find((d) => d.phase === p.phase) ?? null,
+      })),
+      processorFigures: mainTimeline.processors.map((p) => ({
+        processor: p.processor,
+        phase: p.phase,
+        group: p.group,
+        orchestrated: { dates: p.dates, seconds: p.seconds, datesPerHour: p.datesPerHour },
+        direct: (({ dates, seconds, datesPerHour }) => ({ dates, seconds, datesPerHour }))(
+          direct.timeline.processors.find((d) => d.processor === p.processor) ?? { dates: 0, seconds: 0, datesPerHour: 0 },
+        ),
+      })),
+      forecast: {
+        note: 'the whole-backfill ETA `status` showed, sampled every 2 s during the measured run; error = predicted end − actual end (positive: pessimistic), also as % of the time that actually remained',
+        samples: main.etaSamples.length,
+        points: forecast,
+        /** Every sample: [seconds since start, % finished, ETA seconds]. */
+        series: main.etaSamples.map((e) => [Number(((e.atMs - main.startMs) / 1000).toFixed(1)), e.percentFinished, e.etaSeconds]),
+      },
+      variants: variantsOut.map((v) => ({
+        ...v,
+        vsDefaultSeconds: defaultSeconds === undefined ? null : Number((v.orchestratedSeconds - defaultSeconds).toFixed(2)),
+      })),
+      notes: [
+        'Per phase and per processor seconds are measured at the warehouse in both runs: a processor from its first date call to its last; a phase from its first date call to the end of its gate.',
+        'The worker runs in a child process (production createBackfillWorker); workerCpuSeconds and peakWorkerRssMiB are that process alone (/proc), serverCpuSeconds the dev server process, both over the backfill (start-up excluded).',
+        'directSeconds includes planning, the per-group barriers and the gates, like the workflow; the direct loop holds the cap with an in-process semaphore.',
+      ],
+    };
+    const file = writeResults(results.name, at, results);
+
+    say('\nFigures');
+    say(
+      formatTable(
+        ['', 'seconds', '× direct', 'ms/task', 'worker CPU s', 'server CPU s', 'peak RSS MiB', 'max in flight', 'max history'],
+        [
+          ['direct loop', fmt(direct.run.seconds), '1.00', '', fmt(direct.cpuSeconds), '', String(direct.peakRssMiB), String(direct.maxInFlight), ''],
+          ...variantsOut.map((v) => [
+            `temporal: ${v.name}`,
+            fmt(v.orchestratedSeconds),
+            fmt(v.overheadRatio, 2),
+            fmt(v.orchestrationMsPerTask),
+            fmt(v.workerCpuSeconds),
+            fmt(v.serverCpuSeconds),
+            fmt(v.peakWorkerRssMiB, 0),
+            String(v.maxInFlightWarehouseOps),
+            String(v.maxHistoryEventsPerRun),
+          ]),
+        ],
+      ),
+    );
+    say(`\nPer phase (${main.variant.name} vs direct; dates/h = distinct game dates)`);
+    say(
+      formatTable(
+        ['phase', 'temporal s', 'direct s', 'temporal dates/h', 'direct dates/h', 'gate s (t/d)'],
+        results.phaseFigures.map((p) => [
+          String(p.phase),
+          fmt(p.orchestrated.seconds),
+          fmt(p.direct?.seconds),
+          fmt(p.orchestrated.datesPerHour, 0),
+          fmt(p.direct?.datesPerHour, 0),
+          `${fmt(p.orchestrated.gateSeconds, 2)} / ${fmt(p.direct?.gateSeconds, 2)}`,
+        ]),
+      ),
+    );
+    say('\nPer processor');
+    say(
+      formatTable(
+        ['processor', 'dates', 'temporal s', 'direct s', 'temporal dates/h', 'direct dates/h'],
+        results.processorFigures.map((p) => [
+          `${p.phase}.${p.group} ${p.processor}`,
+          String(p.orchestrated.dates),
+          fmt(p.orchestrated.seconds),
+          fmt(p.direct.seconds),
+          fmt(p.orchestrated.datesPerHour, 0),
+          fmt(p.direct.datesPerHour, 0),
+        ]),
+      ),
+    );
+    say(`\nForecast accuracy of the whole-backfill ETA (${main.etaSamples.length} samples, run of ${main.seconds.toFixed(0)} s)`);
+    say(
+      formatTable(
+        ['point', 'at s', 'finished %', 'ETA s', 'predicted end s', 'actual end s', 'error s', 'error % of remaining'],
+        forecast.map((f) => [
+          `${f.at}% ${f.by}`,
+          fmt(f.sampledAtSeconds),
+          String(f.percentFinished),
+          fmt(f.etaSeconds, 0),
+          fmt(f.predictedEndSeconds),
+          fmt(f.actualEndSeconds),
+          fmt(f.errorSeconds),
+          fmt(f.errorPctOfRemaining),
+        ]),
+      ),
+    );
+    say(
+      `\noverheadRatio ${results.overheadRatio} (${results.orchestratedSeconds} s / ${results.directSeconds} s), ` +
+        `${results.orchestrationMsPerTask} ms of orchestration per date task over ${results.dateTasks} tasks`,
+    );
+    if (!results.capHeld) say(`!!! THE WAREHOUSE CAP OF ${cap} WAS EXCEEDED: ${maxInFlight} operations in flight !!!`);
+    else say(`warehouse cap ${cap} held: at most ${maxInFlight} operations in flight`);
+    say(`results: ${path.relative(process.cwd(), file)}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

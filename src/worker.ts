@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type BackfillActivities } from './activities';
+import { LeasedWarehouseSlots } from './activities/leased-slots';
 import { TemporalWarehouseSlots } from './activities/temporal-slots';
 import type { WarehouseSlots } from './activities/warehouse-slots';
 import { loadConfig, warehouseKey, type Config } from './config';
@@ -30,8 +31,14 @@ export interface BackfillWorkerOptions {
   /** Client used by activities to take deployment-wide warehouse slots. */
   client: Client;
   warehouse: Warehouse;
-  /** Defaults to the deployment-wide cap (TemporalWarehouseSlots) with config.warehouseMaxInFlight. */
+  /** Defaults to the deployment-wide cap of config.warehouseMaxInFlight, leased as `slotLeasing` says. */
   slots?: WarehouseSlots;
+  /**
+   * How the worker takes part in the deployment-wide cap: `process` (default) leases a share of it
+   * for the whole process and hands slots out locally; `per-date` asks the slots workflow for every
+   * date (the earlier protocol, two Temporal round trips per date; kept for comparison in the bench).
+   */
+  slotLeasing?: 'process' | 'per-date';
   /** Pre-bundled workflow code (tests bundle once and share it). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Lets tests wrap activities (fault injection, measuring concurrency) around the real ones. */
@@ -68,12 +75,21 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
   const warehouse = instrumentWarehouse(options.warehouse, metrics);
   await ensureSearchAttributes(connection, config.temporalNamespace, logger);
   await ensureWarehouseTables(warehouse);
+  const slots: WarehouseSlots =
+    options.slots ??
+    (options.slotLeasing === 'per-date'
+      ? new TemporalWarehouseSlots(options.client, config.slotsTaskQueue, warehouseKey(config), config.warehouseMaxInFlight)
+      : new LeasedWarehouseSlots(options.client, config.slotsTaskQueue, warehouseKey(config), config.warehouseMaxInFlight, {
+          adaptive: { enabled: config.warehouseAdaptive === 'on', floor: config.warehouseMinInFlight },
+          onLimit: ({ limit, ceiling }) => {
+            metrics.warehouseAdmitted.set(limit);
+            metrics.warehouseCeiling.set(ceiling);
+          },
+        }));
   const activities = createActivities({
     warehouse,
     logger: logger.child({ component: 'activity' }),
-    slots:
-      options.slots ??
-      new TemporalWarehouseSlots(options.client, config.slotsTaskQueue, warehouseKey(config), config.warehouseMaxInFlight),
+    slots,
     exportSink: createExportSink({ exportDir: config.exportDir, gcsApiEndpoint: config.gcsApiEndpoint }),
     gateThresholds: config.gateThresholds,
     metrics,
@@ -98,11 +114,11 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
       // Stop promptly on shutdown: running dates are retried elsewhere, never lost.
       shutdownGraceTime: WORKER_SHUTDOWN_GRACE_MS,
     });
-    const slots =
+    const slotsWorker =
       options.slotsWorker === false
         ? undefined
         : await Worker.create({ connection, namespace: config.temporalNamespace, taskQueue: config.slotsTaskQueue, ...source });
-    workers = slots ? [main, slots] : [main];
+    workers = slotsWorker ? [main, slotsWorker] : [main];
   } catch (err) {
     await endpoint?.close();
     throw err;
@@ -120,6 +136,8 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
           ),
         );
       } finally {
+        // Our share of the cap goes back now rather than lapsing a lease later.
+        await slots.close?.().catch(() => undefined);
         await endpoint?.close();
       }
     },
@@ -169,6 +187,7 @@ export async function runWorker(
         taskQueue: config.taskQueue,
         ...describeWarehouse(config),
         warehouseMaxInFlight: config.warehouseMaxInFlight,
+        warehouseAdaptive: config.warehouseAdaptive,
       },
       'worker started',
     );

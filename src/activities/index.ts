@@ -89,7 +89,13 @@ export function createActivities(deps: ActivityDeps) {
    * Runs `fn` holding a warehouse slot, heartbeating throughout (waiting for the slot included) so
    * cancellation reaches us and a dead worker is noticed by the heartbeat time-out.
    */
-  async function withSlotAndHeartbeat<T>(activity: SlotActivity, stage: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async function withSlotAndHeartbeat<T>(
+    activity: SlotActivity,
+    stage: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    /** The kind of work for adaptive load's latency baselines (the processor of a write). */
+    kind: string = activity,
+  ): Promise<T> {
     const ctx = Context.current();
     const signal = ctx.cancellationSignal;
     ctx.heartbeat({ stage: `${stage}: waiting for a warehouse slot` });
@@ -101,11 +107,17 @@ export function createActivities(deps: ActivityDeps) {
       const waited = metrics.slotWait.startTimer({ activity });
       const release = await slots.acquire(holder, signal);
       waited();
+      const started = Date.now();
       try {
         ctx.heartbeat({ stage });
-        return await fn(signal);
-      } finally {
-        await release();
+        const result = await fn(signal);
+        await release({ kind, ms: Date.now() - started });
+        return result;
+      } catch (err) {
+        // What adaptive load learns from: transient errors back the deployment off, others say nothing of load.
+        const transient = err instanceof WarehouseError && err.kind === 'transient';
+        await release({ kind, ms: Date.now() - started, ...(transient ? { transient, error: err.message.slice(0, 120) } : { failed: true }) });
+        throw err;
       }
     } catch (err) {
       if (signal.aborted) throw new CancelledFailure(`cancelled during ${stage}`);
@@ -210,14 +222,30 @@ export function createActivities(deps: ActivityDeps) {
       });
       const started = Date.now();
       const dateLabels = { processor: def.name, phase: String(def.phase) };
+      // What this attempt's jobs billed (the cost budget sums it; engines that bill nothing never call back).
+      let bytesBilled = 0;
+      // How long the date held its warehouse slot: the ETA's measure of a date's work.
+      let warehouseMs = 0;
       const result = await withSlotAndHeartbeat('write', 'write', async (signal) => {
-        const opts = { signal, labels: { backfill: input.backfillId, processor: input.processor, date: input.date } };
+        const heldFrom = Date.now();
+        const opts = {
+          signal,
+          labels: { backfill: input.backfillId, processor: input.processor, date: input.date },
+          onJobStatistics: (stats: { bytesBilled: number }) => {
+            bytesBilled += stats.bytesBilled;
+          },
+        };
         if (def.kind === 'export') {
           const exported = await exportDate(warehouse, input.date, deps.exportSink, { backfillId: input.backfillId }, opts);
+          warehouseMs = Date.now() - heldFrom;
           return { rowsWritten: exported.predictions };
         }
-        return runTableProcessor(warehouse, def, input.date, { backfillId: input.backfillId }, opts);
-      }).catch((err: unknown) => {
+        try {
+          return await runTableProcessor(warehouse, def, input.date, { backfillId: input.backfillId }, opts);
+        } finally {
+          warehouseMs = Date.now() - heldFrom;
+        }
+      }, def.name).catch((err: unknown) => {
         const final = err instanceof Error && isFinalAttempt(err);
         if (final) metrics.processorDates.inc({ ...dateLabels, result: 'failed' });
         log.warn({ err: err instanceof Error ? err.message : String(err), final }, final ? 'date failed' : 'date attempt failed');
@@ -225,8 +253,8 @@ export function createActivities(deps: ActivityDeps) {
       });
       metrics.processorDates.inc({ ...dateLabels, result: 'done' });
       metrics.rowsWritten.inc({ processor: def.name }, result.rowsWritten);
-      log.info({ rowsWritten: result.rowsWritten, ms: Date.now() - started }, 'date written');
-      return { rowsWritten: result.rowsWritten };
+      log.info({ rowsWritten: result.rowsWritten, bytesBilled, ms: Date.now() - started }, 'date written');
+      return { rowsWritten: result.rowsWritten, bytesBilled, warehouseMs };
     },
   };
 }

@@ -3,7 +3,8 @@ import type { BackfillStatus } from '../client/backfill-client';
 import type { BackfillPlan, ProcessorPlan } from '../pipeline/plan';
 import { percentFinished } from '../shared/progress';
 import { formatCoverage } from '../report/coverage';
-import type { PhaseGateReport, ProcessorProgress } from '../shared/types';
+import type { BackfillProgress, PhaseGateReport, ProcessorProgress } from '../shared/types';
+import { formatFailureBudget } from '../shared/failure-budget';
 
 export { formatCoverage } from '../report/coverage';
 
@@ -26,10 +27,11 @@ export function processorLine(p: ProcessorProgress): string {
   const fraction = runnable === 0 ? 1 : finished / runnable;
   const rate = p.ratePerMinute === null ? '' : ` ${p.ratePerMinute.toFixed(1)} dates/min`;
   const eta = p.status === 'completed' ? '' : ` ETA ${duration(p.etaSeconds)}`;
+  const billed = p.bytesBilled ? `  billed ${bytes(p.bytesBilled)}` : '';
   return (
     `  ${p.processor.padEnd(30)} ${bar(fraction)} ${String(Math.floor(fraction * 100)).padStart(3)}%  ` +
     `done ${p.done}/${runnable}  failed ${p.failed}  skipped ${p.skipped}  in flight ${p.inFlight.length}` +
-    `${rate}${eta}  ${p.status}`
+    `${rate}${eta}${billed}  ${p.budgetTrip ? 'paused (failure budget)' : p.status}`
   );
 }
 
@@ -57,9 +59,10 @@ export function formatStatus(s: BackfillStatus): string {
   const lines: string[] = [];
   const p = s.progress;
   const stage = p && !(p.stage.kind === 'completed' && s.status === 'COMPLETED') ? describeStage(p.stage) : '';
-  lines.push(`${s.id}: ${s.status}${stage ? ` — ${stage}` : ''}${p?.paused ? ' (PAUSED)' : ''}`);
+  lines.push(`${s.id}: ${s.status}${stage ? ` — ${stage}` : ''}${p?.paused ? ` (${pausedWord(p)})` : ''}`);
   if (p) {
     lines.push(`  range ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, ETA ${duration(p.etaSeconds)}`);
+    lines.push(...budgetLines(p));
     const thresholds = Object.entries(p.gateThresholds ?? {});
     if (thresholds.length > 0) lines.push(`  gate thresholds: ${thresholds.map(([k, v]) => `${k} ≥ ${v}`).join(', ')} (the processors' own for the rest)`);
     for (const proc of p.processors) lines.push(processorLine(proc));
@@ -78,6 +81,36 @@ export function formatStatus(s: BackfillStatus): string {
   if (s.note) lines.push(`  note: ${s.note}`);
   lines.push(...followUpLines(s));
   return lines.join('\n');
+}
+
+function pausedWord(p: BackfillProgress): string {
+  return p.pauseReason?.kind === 'failures' ? 'PAUSED: failure budget' : p.pauseReason?.kind === 'cost' ? 'PAUSED: cost budget' : 'PAUSED';
+}
+
+/**
+ * Why it paused itself, with what to do, and the budgets in force: the failure budget when not the
+ * default, the bytes billed against the cost budget (figures: spent, budget, mean per date, what
+ * the dates left should bill).
+ */
+export function budgetLines(p: BackfillProgress): string[] {
+  const lines: string[] = [];
+  const r = p.pauseReason;
+  if (r?.kind === 'failures') {
+    lines.push(`  PAUSED by the failure budget: ${r.trip.reason}`);
+    lines.push(`    common error: ${r.trip.errorClass} — fix the cause, then \`backfill retry-failed ${p.backfillId}\` and \`backfill resume ${p.backfillId}\``);
+  } else if (r?.kind === 'cost') {
+    lines.push(`  PAUSED by the cost budget: ${r.reason}`);
+    lines.push(`    raise it with \`backfill set-cost-budget ${p.backfillId} <size>\`, then \`backfill resume ${p.backfillId}\``);
+  }
+  if (p.failureBudget !== undefined) lines.push(`  failure budget: ${formatFailureBudget(p.failureBudget)}`);
+  const c = p.cost;
+  if (c) {
+    const budget = c.budgetBytes === null ? 'no budget' : `of a ${bytes(c.budgetBytes)} budget (${((c.spentBytes / c.budgetBytes) * 100).toFixed(1)}%)`;
+    const avg = c.avgBytesPerDate === null ? '' : `, ${bytes(c.avgBytesPerDate)}/date on average`;
+    const left = c.remainingEstimateBytes === null ? '' : `, ~${bytes(c.remainingEstimateBytes)} for the ${c.remainingDates} dates left`;
+    lines.push(`  bytes billed: ${bytes(c.spentBytes)} ${budget}${avg}${left}`);
+  }
+  return lines;
 }
 
 /** The links between a backfill and its follow-ups, both ways. */
@@ -129,6 +162,8 @@ export function statusJson(s: BackfillStatus): unknown {
         rowsWritten: p.rowsWritten,
         failures: p.failures,
         skipReasons: p.skipReasons,
+        bytesBilled: p.bytesBilled ?? 0,
+        ...(p.budgetTrip ? { budgetTrip: p.budgetTrip } : {}),
       }))
     : (s.result?.processors.map((r) => ({
         name: r.processor,
@@ -146,6 +181,9 @@ export function statusJson(s: BackfillStatus): unknown {
     paused: s.progress?.paused ?? false,
     etaSeconds: s.progress?.etaSeconds ?? null,
     gateThresholds: s.progress?.gateThresholds ?? {},
+    pauseReason: s.progress?.pauseReason ?? null,
+    ...(s.progress?.failureBudget !== undefined ? { failureBudget: s.progress.failureBudget } : {}),
+    cost: s.progress?.cost ?? null,
     processors,
     gates: s.progress?.gates ?? s.result?.gates ?? [],
     ...(s.note ? { note: s.note } : {}),
@@ -237,8 +275,9 @@ export function formatLive(s: BackfillStatus): string {
   const pct = p.processors.length === 0 && s.status === 'RUNNING' ? 0 : percentFinished(p.processors);
   const eta = s.status === 'RUNNING' ? `  ETA ${duration(p.etaSeconds)}` : '';
   const lines = [
-    `${s.id}: ${s.status}${p.paused ? ' (PAUSED)' : ''} — ${stage}  ${bar(pct / 100)} ${pct}%${eta}`,
+    `${s.id}: ${s.status}${p.paused ? ` (${pausedWord(p)})` : ''} — ${stage}  ${bar(pct / 100)} ${pct}%${eta}`,
     `  ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}`,
+    ...budgetLines(p),
   ];
   const phases = [...new Set(p.processors.map((x) => x.phase))].sort((a, b) => a - b);
   for (const phase of phases) {

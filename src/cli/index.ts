@@ -14,13 +14,14 @@ import {
   pauseSignal,
   resumeSignal,
   setConcurrencyUpdate,
+  setCostBudgetUpdate,
 } from '../shared/messages';
-import { BACKFILL_ETA_MINUTES, BACKFILL_ID, BACKFILL_PROGRESS, BACKFILL_STATUS } from '../shared/search-attributes';
+import { BACKFILL_ETA_MINUTES, BACKFILL_ID, BACKFILL_PROGRESS, BACKFILL_STATUS, BACKFILL_STATUS_VALUES } from '../shared/search-attributes';
 import { withoutSecret } from '../config/secret';
 import { connectClient, describeTemporalConnection, temporalTlsEnabled } from '../temporal';
 import { CliError, UsageError } from './errors';
-import { formatStatus, statusJson } from './format';
-import { parseConcurrency, parseGatePolicy, parseList, parsePhases, parseRange } from './parse';
+import { bytes, formatStatus, statusJson } from './format';
+import { parseByteBudgetFlag, parseConcurrency, parseFailureBudgetFlag, parseGatePolicy, parseList, parsePhases, parseRange } from './parse';
 import { registerWarehouseCommands } from './warehouse-commands';
 import { registerReportCommand } from './report-command';
 import { registerDoctorCommand } from './doctor';
@@ -37,14 +38,16 @@ export interface CliIo {
 }
 
 const EXECUTION_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out', 'continued_as_new'];
-const STAGE_STATUSES = ['planning', 'running', 'paused', 'validating', 'gate_failed', 'remediating', 'completed'];
+const STAGE_STATUSES: readonly string[] = BACKFILL_STATUS_VALUES;
 
 /** The visibility query of `list --status` (values from fixed lists only, never spliced free text). */
 function listQuery(status: string | undefined): string {
   const base = "WorkflowType = 'backfillWorkflow'";
   if (status === undefined) return base;
   const s = status.toLowerCase();
-  if (s === 'gate_failed' || s === 'paused' || s === 'validating' || s === 'remediating' || s === 'planning') return `${base} AND BackfillStatus = '${s}'`;
+  if (s === 'gate_failed' || s === 'paused' || s === 'paused_failures' || s === 'paused_cost' || s === 'validating' || s === 'remediating' || s === 'planning') {
+    return `${base} AND BackfillStatus = '${s}'`;
+  }
   if (EXECUTION_STATUSES.includes(s)) {
     const name = s === 'timed_out' ? 'TimedOut' : s === 'continued_as_new' ? 'ContinuedAsNew' : s.charAt(0).toUpperCase() + s.slice(1);
     return `${base} AND ExecutionStatus = '${name}'`;
@@ -186,9 +189,20 @@ export function createCli(ctx: CliContext): Command {
     .addOption(new Option('--gate-policy <policy>', 'on a failed gate: wait for an operator, or remediate').choices(['wait', 'remediate']).default('wait'))
     .option('--wait', 'wait for the backfill to finish; exit 0 when it completed, 1 when it failed')
     .option('--gate-thresholds <list>', 'field-coverage minimums for the gates, table.column=min,… (default: GATE_THRESHOLDS, then the processors\' own)')
-    .option('--dry-run', 'print the plan (dates to run and skipped, expected coverage, BigQuery bytes) without starting anything')
+    .option(
+      '--failure-budget <budget>',
+      "pause the whole backfill when a processor's failures pass this: F/W (F of its last W finished dates failed), " +
+        'F/W,R (… or R in a row failed with the same error class; 0 turns a trip off), or off (default 5/20,3)',
+    )
+    .option(
+      '--max-bytes-billed-total <size>',
+      "pause before the bytes billed by the backfill's dates would pass this (e.g. 2TiB, 500GiB, 1.5TB); on BigQuery the " +
+        "dry-run estimate is checked first and start refuses when it alone passes the budget (see --force); on DuckDB nothing is billed: accepted, noted as not applicable",
+    )
+    .option('--force', 'start even when the dry-run estimate passes --max-bytes-billed-total')
+    .option('--dry-run', 'print the plan (dates to run and skipped, expected coverage, BigQuery bytes, against the budget) without starting anything; exit 2 when the estimate passes --max-bytes-billed-total')
     .option('--json', 'print JSON')
-    .action(async (opts: { from: string; to: string; phases: string; processors?: string; concurrency?: string; gatePolicy?: string; gateThresholds?: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { from: string; to: string; phases: string; processors?: string; concurrency?: string; gatePolicy?: string; gateThresholds?: string; failureBudget?: string; maxBytesBilledTotal?: string; force?: boolean; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
       const config = ctx.config();
       let gateThresholds = config.gateThresholds;
       if (opts.gateThresholds !== undefined) {
@@ -203,6 +217,9 @@ export function createCli(ctx: CliContext): Command {
       const processors = parseList(opts.processors);
       const concurrency = parseConcurrency(opts.concurrency, config.defaultConcurrency);
       const gatePolicy = parseGatePolicy(opts.gatePolicy);
+      const failureBudget = parseFailureBudgetFlag(opts.failureBudget);
+      const maxBytesBilledTotal = parseByteBudgetFlag(opts.maxBytesBilledTotal);
+      if (opts.force && maxBytesBilledTotal === undefined) throw new UsageError('--force goes with --max-bytes-billed-total: it starts a backfill whose estimate passes that budget');
       // Validate names before anything is started.
       const { planPhases } = await import('../pipeline/registry');
       try {
@@ -210,10 +227,27 @@ export function createCli(ctx: CliContext): Command {
       } catch (err) {
         throw new UsageError(err instanceof Error ? err.message : String(err));
       }
+      const overBudget = (estimate: number, budget: number): UsageError =>
+        new UsageError(
+          `the dry-run estimate ${bytes(estimate)} passes --max-bytes-billed-total ${bytes(budget)}: raise the budget, narrow the request, or --force to start anyway`,
+        );
       if (opts.dryRun) {
         const { dryRunPlan } = await import('./warehouse-commands');
-        await dryRunPlan(ctx, { from, to, phases, ...(processors ? { processors } : {}), json: opts.json === true });
+        const plan = await dryRunPlan(ctx, { from, to, phases, ...(processors ? { processors } : {}), json: opts.json === true, ...(maxBytesBilledTotal !== undefined ? { maxBytesBilledTotal } : {}) });
+        const estimate = plan.totals.bytes?.totalBytes;
+        if (maxBytesBilledTotal !== undefined && estimate !== undefined && estimate > maxBytesBilledTotal && !opts.force) throw overBudget(estimate, maxBytesBilledTotal);
         return;
+      }
+      if (maxBytesBilledTotal !== undefined) {
+        if (config.warehouse === 'bigquery') {
+          // Priced before anything starts: dry-run jobs bill nothing.
+          const { estimatePlan } = await import('./warehouse-commands');
+          const estimate = (await estimatePlan(ctx, { from, to, phases, ...(processors ? { processors } : {}) })).totals.bytes?.totalBytes;
+          if (estimate !== undefined && estimate > maxBytesBilledTotal && !opts.force) throw overBudget(estimate, maxBytesBilledTotal);
+          if (estimate !== undefined && !opts.json) ctx.io.err(`estimated scan ${bytes(estimate)} of the ${bytes(maxBytesBilledTotal)} budget\n`);
+        } else if (!opts.json) {
+          ctx.io.err(`note: --max-bytes-billed-total is not applicable on ${config.warehouse}, which bills no bytes: accepted, it will not pause this backfill\n`);
+        }
       }
       const client = await ctx.client();
       const request = {
@@ -225,6 +259,8 @@ export function createCli(ctx: CliContext): Command {
         bootstrapDays: config.bootstrapDays,
         ...(processors ? { processors } : {}),
         ...(Object.keys(gateThresholds).length > 0 ? { gateThresholds } : {}),
+        ...(failureBudget !== undefined ? { failureBudget } : {}),
+        ...(maxBytesBilledTotal !== undefined ? { maxBytesBilledTotal } : {}),
       };
       const outcome = await startBackfill(client, config.taskQueue, request);
       if (opts.json) line(ctx, JSON.stringify({ id: outcome.backfillId, attached: outcome.attached }));
@@ -285,7 +321,7 @@ export function createCli(ctx: CliContext): Command {
   program
     .command('list')
     .description('backfills, newest first, with progress and age')
-    .option('--status <status>', 'only these: running, completed, failed, cancelled, terminated, timed_out (or a BackfillStatus such as gate_failed, paused)')
+    .option('--status <status>', 'only these: running, completed, failed, cancelled, terminated, timed_out (or a BackfillStatus such as gate_failed, paused, paused_failures, paused_cost)')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON')
     .action(async (opts: { status?: string; limit: string; json?: boolean }) => {
@@ -417,6 +453,24 @@ export function createCli(ctx: CliContext): Command {
           }),
       );
       line(ctx, `concurrency of ${id}: ${previous} → ${value}`);
+    });
+
+  program
+    .command('set-cost-budget <id> <size>')
+    .description("change the bytes-billed budget of a backfill started with --max-bytes-billed-total (e.g. 3TiB); resume it if it paused for cost")
+    .action(async (id: string, size: string) => {
+      const value = parseByteBudgetFlag(size, 'size');
+      if (value === undefined) throw new UsageError('size is required');
+      const previous = await withBackfill(ctx, id, (client) =>
+        client.workflow
+          .getHandle(id)
+          .executeUpdate(setCostBudgetUpdate, { args: [value] })
+          .catch((err: unknown) => {
+            if (err instanceof WorkflowUpdateFailedError) throw new UsageError(err.cause?.message ?? err.message);
+            throw err;
+          }),
+      );
+      line(ctx, `bytes-billed budget of ${id}: ${previous === null ? 'none' : bytes(previous)} → ${bytes(value)}`);
     });
 
   registerWarehouseCommands(program, ctx);

@@ -2,6 +2,8 @@
 import { isIsoDate } from '../pipeline/dates';
 import { MAX_PROCESSOR_CONCURRENCY, type GatePolicy } from '../shared/types';
 import { UsageError } from './errors';
+import { parseFailureBudget, type FailureBudget } from '../shared/failure-budget';
+import { parseByteSize } from '../shared/cost-budget';
 
 export function parseDate(value: string, flag: string): string {
   if (!isIsoDate(value)) throw new UsageError(`${flag} must be a date written YYYY-MM-DD, got "${value}"`);
@@ -51,4 +53,24 @@ export function parseGatePolicy(value: string | undefined): GatePolicy {
   if (value === undefined) return 'wait';
   if (value !== 'wait' && value !== 'remediate') throw new UsageError(`--gate-policy must be wait or remediate, got "${value}"`);
   return value;
+}
+
+/** `--failure-budget off | F/W | F/W,R` (see src/shared/failure-budget.ts); undefined: the default. */
+export function parseFailureBudgetFlag(value: string | undefined): FailureBudget | null | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseFailureBudget(value);
+  } catch (err) {
+    throw new UsageError(`--failure-budget: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `--max-bytes-billed-total 2TiB` (binary or decimal units, or bytes); undefined: no budget. */
+export function parseByteBudgetFlag(value: string | undefined, flag = '--max-bytes-billed-total'): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseByteSize(value);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

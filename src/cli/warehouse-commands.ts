@@ -12,7 +12,8 @@ import { createWarehouse, WarehouseError, type Warehouse } from '../warehouse';
 import { ensureWarehouseTables } from '../pipeline/tables';
 import { CliError, UsageError } from './errors';
 import { backfillIdFor } from '../client/backfill-client';
-import { formatGate, formatPlan } from './format';
+import { bytes, formatGate, formatPlan } from './format';
+import type { BackfillPlan } from '../pipeline/plan';
 import type { CliContext } from './index';
 import { parseDate, parseRange } from './parse';
 
@@ -32,11 +33,31 @@ async function withWarehouse<T>(ctx: CliContext, fn: (w: Warehouse) => Promise<T
 /** `start --dry-run`: the plan, read from the warehouse with reads and dry-run jobs only. */
 export async function dryRunPlan(
   ctx: CliContext,
-  request: { from: string; to: string; phases: number[]; processors?: string[]; json: boolean },
-): Promise<void> {
+  request: { from: string; to: string; phases: number[]; processors?: string[]; json: boolean; maxBytesBilledTotal?: number },
+): Promise<BackfillPlan> {
+  const plan = await estimatePlan(ctx, request);
+  const id = backfillIdFor({ from: request.from, to: request.to, phases: request.phases, ...(request.processors ? { processors: request.processors } : {}) });
+  const budget = request.maxBytesBilledTotal;
+  const estimate = plan.totals.bytes?.totalBytes;
+  const vsBudget =
+    budget === undefined
+      ? null
+      : estimate === undefined
+        ? { budgetBytes: budget, estimateBytes: null, within: null, note: `--max-bytes-billed-total ${bytes(budget)}: not applicable on ${ctx.config().warehouse}, which bills no bytes` }
+        : { budgetBytes: budget, estimateBytes: estimate, within: estimate <= budget, note: `estimated scan ${bytes(estimate)} against a budget of ${bytes(budget)} (${((estimate / budget) * 100).toFixed(1)}%)` };
+  if (request.json) ctx.io.out(`${JSON.stringify({ id, dryRun: true, ...plan, ...(vsBudget ? { costBudget: vsBudget } : {}) }, null, 2)}\n`);
+  else ctx.io.out(`${formatPlan(id, plan)}${vsBudget ? `\nbudget: ${vsBudget.note}` : ''}\n`);
+  return plan;
+}
+
+/** The dry run's plan (reads and dry-run jobs only), for `--dry-run` and for the budget check of `start`. */
+export async function estimatePlan(
+  ctx: CliContext,
+  request: { from: string; to: string; phases: number[]; processors?: string[] },
+): Promise<BackfillPlan> {
   const config = ctx.config();
   const { planBackfill } = await import('../pipeline/plan');
-  const plan = await withWarehouse(ctx, (w) =>
+  return withWarehouse(ctx, (w) =>
     planBackfill(w, {
       from: request.from,
       to: request.to,
@@ -46,8 +67,6 @@ export async function dryRunPlan(
       pricePerTib: config.bigqueryPricePerTib,
     }),
   );
-  const id = backfillIdFor({ from: request.from, to: request.to, phases: request.phases, ...(request.processors ? { processors: request.processors } : {}) });
-  ctx.io.out(`${request.json ? JSON.stringify({ id, dryRun: true, ...plan }, null, 2) : formatPlan(id, plan)}\n`);
 }
 
 export function registerWarehouseCommands(program: Command, ctx: CliContext): void {

@@ -10,6 +10,8 @@ import { backfillProgressQuery, processorProgressQuery } from '../shared/message
 import { BACKFILL_ID, BACKFILL_STATUS } from '../shared/search-attributes';
 import type { BackfillProgress, BackfillRequest, BackfillResult, ProcessorProgress } from '../shared/types';
 import type { backfillWorkflow } from '../workflows';
+import { formatFailureBudget, validateFailureBudget } from '../shared/failure-budget';
+import { formatBytes, validateCostBudget } from '../shared/cost-budget';
 
 /**
  * Readable and derived from what the request would compute: the same range, phases and processors
@@ -39,6 +41,12 @@ export async function startBackfill(client: Client, taskQueue: string, request: 
     if (!isIsoDate(value)) throw new TypeError(`request.${name} must be a real date written YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }
   if (request.from > request.to) throw new TypeError(`request.from ${request.from} is after request.to ${request.to}`);
+  try {
+    if (request.failureBudget !== undefined) validateFailureBudget(request.failureBudget);
+    if (request.maxBytesBilledTotal !== undefined) validateCostBudget(request.maxBytesBilledTotal);
+  } catch (err) {
+    throw new TypeError(`request: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   const backfillId = backfillIdFor(request);
   const existing = client.workflow.getHandle<typeof backfillWorkflow>(backfillId);
   try {
@@ -60,8 +68,11 @@ export async function startBackfill(client: Client, taskQueue: string, request: 
     staticSummary: `Backfill ${request.from} → ${request.to}, phases ${request.phases.join(', ')}`,
     staticDetails:
       `Processors: ${request.processors?.join(', ') ?? 'all of the phases'}\n\n` +
-      `Window per processor: ${request.concurrency}; gate policy: ${request.gatePolicy}.\n\n` +
-      'Signals: pause, resume, approve-gate, retry-phase, retry-failed. Update: set-concurrency.',
+      `Window per processor: ${request.concurrency}; gate policy: ${request.gatePolicy}; ` +
+      `failure budget: ${request.failureBudget === undefined ? 'default 5/20,3' : formatFailureBudget(request.failureBudget)}` +
+      (request.maxBytesBilledTotal !== undefined ? `; bytes-billed budget: ${formatBytes(request.maxBytesBilledTotal)}` : '') +
+      '.\n\n' +
+      'Signals: pause, resume, approve-gate, retry-phase, retry-failed. Updates: set-concurrency, set-cost-budget.',
   });
   return { backfillId, handle: handle as WorkflowHandle<typeof backfillWorkflow>, attached: false };
 }

@@ -201,14 +201,24 @@ export function stageWords(stage: BackfillStage | { kind: string; phase?: number
 const STAGE_QUERY_DEADLINE_MS = 5_000;
 
 /** The stage of a running backfill: its live query if a worker answers, else its search attributes. */
-async function stageOf(client: Client, id: string, description: WorkflowExecutionDescription): Promise<{ kind: string; phase?: number; group?: number; paused: boolean }> {
+async function stageOf(
+  client: Client,
+  id: string,
+  description: WorkflowExecutionDescription,
+): Promise<{ kind: string; phase?: number; group?: number; paused: boolean; pausedFor?: 'failures' | 'cost' }> {
   try {
     const p = await client.withDeadline(Date.now() + STAGE_QUERY_DEADLINE_MS, () => client.workflow.getHandle(id).query(backfillProgressQuery));
-    return { ...p.stage, paused: p.paused };
+    return { ...p.stage, paused: p.paused, ...(p.pauseReason ? { pausedFor: p.pauseReason.kind } : {}) };
   } catch {
     const kind = description.typedSearchAttributes.get(BACKFILL_STATUS) ?? 'running';
     const phase = description.typedSearchAttributes.get(BACKFILL_PHASE);
-    return { kind: kind === 'paused' ? 'running' : kind, ...(phase !== undefined ? { phase } : {}), paused: kind === 'paused' };
+    const paused = kind === 'paused' || kind === 'paused_failures' || kind === 'paused_cost';
+    return {
+      kind: paused ? 'running' : kind,
+      ...(phase !== undefined ? { phase } : {}),
+      paused,
+      ...(kind === 'paused_failures' ? { pausedFor: 'failures' as const } : kind === 'paused_cost' ? { pausedFor: 'cost' as const } : {}),
+    };
   }
 }
 
@@ -233,6 +243,12 @@ export async function retryBackfill(client: Client, id: string, request: { kind:
     const description = running.id === id ? described : await client.workflow.getHandle(running.id).describe();
     const stage = await stageOf(client, running.id, description);
     const who = running.id === original ? `backfill ${original}` : `backfill ${original}'s follow-up ${running.id}`;
+    if (request.kind === 'retry-failed' && stage.kind === 'running' && stage.pausedFor === 'failures' && stage.phase !== undefined) {
+      // Paused by its failure budget: the running processors put their failed dates back to run
+      // first, once resumed; what finished processors failed waits for the phase gate, as ever.
+      await client.workflow.getHandle(running.id).signal(retryFailedSignal);
+      return { action: 'signalled', id: running.id, phase: stage.phase };
+    }
     if (stage.kind !== 'gate_failed' || stage.phase === undefined) {
       throw new RetryRefused(`${who} is ${stageWords(stage, stage.paused)}: ${request.kind} applies at its gate or after it ends`);
     }

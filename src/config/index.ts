@@ -58,8 +58,18 @@ const baseSchema = z.object({
   dataDir: z.string().min(1).default('.data'),
   /** Warehouse queries in flight across the whole deployment. */
   warehouseMaxInFlight: positiveInt.max(64).default(4),
-  /** Default window of dates in flight per processor. */
-  defaultConcurrency: positiveInt.max(64).default(4),
+  /**
+   * Adaptive load: the operations admitted move between warehouseMinInFlight and the cap from what
+   * the warehouse shows (latency, transient errors). `off` admits the cap at all times.
+   */
+  warehouseAdaptive: z.enum(['on', 'off']).default('on'),
+  warehouseMinInFlight: positiveInt.max(64).default(1),
+  /**
+   * Default window of dates in flight per processor: a little above the default cap, so that when a
+   * processor runs alone its next date already waits at a slot and the cap never idles while a date
+   * is dispatched (dates beyond the cap wait for a slot, not in the warehouse).
+   */
+  defaultConcurrency: positiveInt.max(64).default(6),
   bootstrapDays: z.coerce.number().int().min(0).max(60).default(14),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
@@ -124,6 +134,8 @@ const envMap: Record<string, string> = {
   GCS_API_ENDPOINT: 'gcsApiEndpoint',
   BACKFILL_DATA_DIR: 'dataDir',
   WAREHOUSE_MAX_IN_FLIGHT: 'warehouseMaxInFlight',
+  WAREHOUSE_ADAPTIVE: 'warehouseAdaptive',
+  WAREHOUSE_MIN_IN_FLIGHT: 'warehouseMinInFlight',
   BACKFILL_CONCURRENCY: 'defaultConcurrency',
   BOOTSTRAP_DAYS: 'bootstrapDays',
   LOG_LEVEL: 'logLevel',

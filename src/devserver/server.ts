@@ -42,6 +42,11 @@ export interface DevServerOptions {
    * `npm start`, where Ctrl-C detaches and the next run finds the server still answering.
    */
   detached?: boolean;
+  /**
+   * More arguments for `temporal server start-dev`, appended as given, e.g.
+   * `['--dynamic-config-value', 'system.enableActivityEagerExecution=true']` (the benchmarks' variants).
+   */
+  extraArgs?: readonly string[];
   /** How long to wait for the server to answer (default 60 s). */
   startTimeoutMs?: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL (default 5 s). */
@@ -106,6 +111,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const [name, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   args.push('--log-level', 'warn');
+  if (options.extraArgs) args.push(...options.extraArgs);
 
   const logFile = options.logFile ?? path.join(os.tmpdir(), `temporal-dev-server-${port}.log`);
   await fs.mkdir(path.dirname(path.resolve(logFile)), { recursive: true });

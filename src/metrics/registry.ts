@@ -15,6 +15,8 @@
  * - `backfill_warehouse_slot_wait_seconds{activity}`: time spent waiting for a deployment-wide
  *   warehouse slot; its `_count` is the number of slots waited for.
  * - `backfill_bigquery_bytes_billed_total{operation,processor}`: bytes BigQuery billed for the jobs.
+ * - `backfill_warehouse_admitted_limit` / `backfill_warehouse_ceiling`: warehouse operations admitted
+ *   at once deployment-wide now (adaptive load) and the cap it may reach, as this worker last heard.
  * - `backfill_temporal_runtime_metrics_up`: whether the scrape carries the runtime's metrics.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -34,6 +36,8 @@ export interface BackfillMetrics {
   readonly bytesBilled: Counter<'operation' | 'processor'>;
   /** 1 when the last scrape carried the Temporal runtime's metrics too, 0 when they could not be read. */
   readonly temporalRuntimeUp: Gauge;
+  readonly warehouseAdmitted: Gauge;
+  readonly warehouseCeiling: Gauge;
 }
 
 export const METRIC_NAMES = {
@@ -44,6 +48,8 @@ export const METRIC_NAMES = {
   slotWait: 'backfill_warehouse_slot_wait_seconds',
   bytesBilled: 'backfill_bigquery_bytes_billed_total',
   temporalRuntimeUp: 'backfill_temporal_runtime_metrics_up',
+  warehouseAdmitted: 'backfill_warehouse_admitted_limit',
+  warehouseCeiling: 'backfill_warehouse_ceiling',
 } as const;
 
 /** DuckDB statements take milliseconds, BigQuery jobs seconds to many minutes: one range for both. */
@@ -97,6 +103,16 @@ export function createBackfillMetrics(): BackfillMetrics {
     temporalRuntimeUp: new Gauge({
       name: METRIC_NAMES.temporalRuntimeUp,
       help: "1 when this scrape includes the Temporal runtime's own metrics, 0 when they are off or could not be read",
+      registers,
+    }),
+    warehouseAdmitted: new Gauge({
+      name: METRIC_NAMES.warehouseAdmitted,
+      help: 'Warehouse operations admitted at once deployment-wide now (adaptive load; the cap when it is off)',
+      registers,
+    }),
+    warehouseCeiling: new Gauge({
+      name: METRIC_NAMES.warehouseCeiling,
+      help: 'The deployment-wide cap on warehouse operations in flight (the ceiling of adaptive load)',
       registers,
     }),
   };

@@ -15,7 +15,8 @@ import { listGameDates, planProcessorDates } from '../pipeline/dates';
 import { listExportedDates } from '../pipeline/phase6';
 import { getProcessor, planPhases } from '../pipeline/registry';
 import type { ProcessorDef, TableProcessorDef } from '../pipeline/types';
-import type { PhaseGateReport, ProcessorProgress } from '../shared/types';
+import type { CostStatus, PauseReason, PhaseGateReport, ProcessorProgress } from '../shared/types';
+import { formatFailureBudget } from '../shared/failure-budget';
 import { parseTimestamp, type QueryOptions, sqlDate, type Warehouse } from '../warehouse/types';
 import { classifyDates, type CoverageExplanation, type DateCell, type DateState, explainDateCoverage } from './coverage';
 
@@ -92,6 +93,12 @@ export interface BackfillReport {
   processors: ProcessorReport[];
   gates: PhaseGateReport[];
   notes: string[];
+  /** Why the backfill paused itself (failure or cost budget), while it is so paused. */
+  pauseReason: PauseReason | null;
+  /** The failure budget as the flag writes it ("5/20,3", "off"); null: the default. */
+  failureBudget: string | null;
+  /** Bytes billed against the budget, when a budget is set or bytes were billed. */
+  cost: CostStatus | null;
 }
 
 export interface BuildReportOptions {
@@ -158,6 +165,9 @@ export async function buildBackfillReport(options: BuildReportOptions): Promise<
     processors,
     gates: status.progress?.gates ?? status.result?.gates ?? [],
     notes,
+    pauseReason: status.progress?.pauseReason ?? null,
+    failureBudget: status.progress?.failureBudget !== undefined ? formatFailureBudget(status.progress.failureBudget) : null,
+    cost: status.progress?.cost ?? null,
   };
 }
 

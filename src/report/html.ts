@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PhaseGateReport } from '../shared/types';
+import { formatBytes } from '../shared/cost-budget';
 import type { BackfillReport, ProcessorReport, ReportCell } from './build';
 import type { CoverageExplanation, DateState } from './coverage';
 
@@ -54,6 +55,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .pill.live { background: #dfe9fb; color: #21509e; } .pill.neutral { background: #eceff4; color: #475163; }
 .meta { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 8px 20px; margin-top: 14px; }
 .meta div { color: var(--muted); font-size: 12px; min-width: 0; } .meta div.wide { grid-column: span 2; } .meta b { display: block; color: var(--ink); font-size: 13.5px; font-weight: 600; overflow-wrap: anywhere; }
+.paused { margin: 12px 0 0; padding: 8px 12px; border-left: 3px solid #c0392b; background: rgba(192, 57, 43, 0.08); font-size: 13px; }
 .tiles { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 16px; }
 .tile { flex: 1 1 140px; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
 .tile .n { font-size: 22px; font-weight: 650; } .tile .l { color: var(--muted); font-size: 12px; }
@@ -147,11 +149,23 @@ function header(r: BackfillReport, totals: Record<DateState, number>): string {
     ['Exports', r.exportLocation],
     ['Generated', utc(r.generatedAt)],
   ];
+  if (r.failureBudget !== null) meta.push(['Failure budget', r.failureBudget]);
+  if (r.cost) {
+    const c = r.cost;
+    meta.push([
+      'Bytes billed',
+      `${formatBytes(c.spentBytes)}${c.budgetBytes !== null ? ` of ${formatBytes(c.budgetBytes)} budget` : ''}` +
+        (c.avgBytesPerDate !== null ? `, ${formatBytes(c.avgBytesPerDate)}/date, ~${formatBytes(c.remainingEstimateBytes ?? 0)} for ${c.remainingDates} dates left` : ''),
+    ]);
+  }
+  const paused = r.pauseReason
+    ? `<p class="paused" data-pause="${esc(r.pauseReason.status)}"><b>Paused by the ${r.pauseReason.kind === 'failures' ? 'failure' : 'cost'} budget:</b> ${esc(r.pauseReason.kind === 'failures' ? r.pauseReason.trip.reason : r.pauseReason.reason)}</p>`
+    : '';
   const tile = (state: DateState, label: string): string =>
     `<div class="tile"><div class="n" data-total="${state}">${totals[state]}</div><div class="l"><span class="sw s-${state === 'skipped' ? 'bootstrap' : state}"></span>${esc(label)}</div></div>`;
   return `<section class="card">
 <div class="head"><h1>Backfill report</h1><code>${esc(r.id)}</code>${statusPill(r.status, r.stage)}</div>
-<div class="meta">${meta.map(([k, v]) => `<div${v.length > 28 ? ' class="wide"' : ''}>${esc(k)}<b>${esc(v)}</b></div>`).join('')}</div>
+<div class="meta">${meta.map(([k, v]) => `<div${v.length > 28 ? ' class="wide"' : ''}>${esc(k)}<b>${esc(v)}</b></div>`).join('')}</div>${paused}
 <div class="tiles">
 <div class="tile"><div class="n">${cells}</div><div class="l">processor-dates (${r.processors.length} × ${r.gameDates.length})</div></div>
 ${tile('done', 'done')}${tile('skipped', 'skipped, each with its reason')}${tile('failed', 'failed')}${tile('missing', 'missing')}

@@ -23,12 +23,16 @@ export interface ProcessorLedger {
   /** date → error, for planned dates whose latest run failed. */
   failed: Record<string, string>;
   rowsWritten: number;
+  /** Bytes billed by the dates of its finished runs. */
+  bytesBilled: number;
   /** Dates of the run in flight (empty when none). */
   running: string[];
   /** Runs started so far (1 for the first, 2+ for retries). */
   runs: number;
   /** The last rate a run of this processor reported, dates per minute. */
   lastRatePerMinute: number | null;
+  /** The last mean warehouse time per date a run reported, ms (absent in older ledgers). */
+  lastWarehouseMsPerDate?: number | null;
 }
 
 export function ledgerFromPlan(phase: number, plan: DatePlan): ProcessorLedger {
@@ -44,6 +48,7 @@ export function ledgerFromPlan(phase: number, plan: DatePlan): ProcessorLedger {
     notRun: planned,
     failed: {},
     rowsWritten: 0,
+    bytesBilled: 0,
     running: [],
     runs: 0,
     lastRatePerMinute: null,
@@ -81,6 +86,7 @@ export function completeRun(ledger: ProcessorLedger, dates: readonly string[], r
     notRun: ledger.notRun.filter((d) => !ran.has(d)),
     failed,
     rowsWritten: ledger.rowsWritten + result.rowsWritten,
+    bytesBilled: (ledger.bytesBilled ?? 0) + (result.bytesBilled ?? 0),
     running: [],
     lastRatePerMinute: ratePerMinute ?? ledger.lastRatePerMinute,
   };
@@ -88,7 +94,10 @@ export function completeRun(ledger: ProcessorLedger, dates: readonly string[], r
 
 /** The ledger's rate, updated from a live report of the run in flight. */
 export function observeRate(ledger: ProcessorLedger, live: ProcessorProgress): ProcessorLedger {
-  return live.ratePerMinute === null ? ledger : { ...ledger, lastRatePerMinute: live.ratePerMinute };
+  let next = ledger;
+  if (live.ratePerMinute !== null) next = { ...next, lastRatePerMinute: live.ratePerMinute };
+  if (live.warehouseMsPerDate != null) next = { ...next, lastWarehouseMsPerDate: live.warehouseMsPerDate };
+  return next;
 }
 
 /**
@@ -113,6 +122,7 @@ export function ledgerProgress(ledger: ProcessorLedger, live?: ProcessorProgress
   const status: ProcessorProgress['status'] =
     running.size > 0 ? (inRun ? live.status : 'running') : ledger.runs === 0 ? 'pending' : ledger.notRun.length === 0 ? 'completed' : 'running';
   const rate = inRun ? live.ratePerMinute : ledger.lastRatePerMinute;
+  const warehouseMsPerDate = (inRun ? live.warehouseMsPerDate : undefined) ?? ledger.lastWarehouseMsPerDate ?? null;
   return {
     processor: ledger.processor,
     phase: ledger.phase,
@@ -130,6 +140,9 @@ export function ledgerProgress(ledger: ProcessorLedger, live?: ProcessorProgress
     failures,
     skipReasons: ledger.skipReasons,
     runNumber: Math.max(1, ledger.runs),
+    bytesBilled: (ledger.bytesBilled ?? 0) + (inRun ? (live.bytesBilled ?? 0) : 0),
+    warehouseMsPerDate,
+    ...(inRun && live.budgetTrip ? { budgetTrip: live.budgetTrip } : {}),
   };
 }
 
@@ -160,11 +173,71 @@ export interface EtaInput {
 
 /**
  * One ETA for the whole backfill, in seconds: groups run one after the other, the processors of a
- * group side by side (a group takes as long as its slowest processor), each processor's remaining
- * dates at its own observed rate — or, before it has one, its reference rate, or the mean rate
- * observed so far. Null while nothing has a rate to go by. Gates are not counted (seconds each).
+ * group side by side.
+ *
+ * Work model (when dates report how long they held a warehouse slot): a processor's remaining work
+ * is its remaining dates × its mean slot time per date (or, before it has one, the mean of the
+ * others'); a group takes its work ÷ the warehouse parallelism, or its longest processor's work ÷
+ * what one window can use, whichever is longer. The parallelism is the most warehouse slots any
+ * group has kept busy so far (Σ rate × slot time). So a processor that will run alone later is not
+ * assumed to crawl at the rate it would have had sharing the cap with four others — the rate
+ * model's error, which made the bench's forecasts 2–3× too long.
+ *
+ * Rate model (before any slot time is known, and for runs of older workers): each processor's
+ * remaining dates at its own observed rate — or its reference rate, or the mean rate observed so
+ * far; a group takes as long as its slowest processor. Null while nothing has a rate to go by.
+ * Gates are not counted (seconds each).
  */
 export function backfillEtaSeconds(input: EtaInput): number | null {
+  return workModelEtaSeconds(input) ?? rateModelEtaSeconds(input);
+}
+
+function positive(x: number | null | undefined): number | null {
+  return x !== null && x !== undefined && x > 0 ? x : null;
+}
+
+function workModelEtaSeconds(input: EtaInput): number | null {
+  const all = [...input.progress.values()];
+  const slotTimes = all.map((p) => positive(p.warehouseMsPerDate)).filter((x): x is number => x !== null);
+  if (slotTimes.length === 0) return null;
+  const meanSlotMs = slotTimes.reduce((a, b) => a + b, 0) / slotTimes.length;
+  // Slots kept busy by each group while it ran (or runs): Σ dates per ms × ms per date.
+  let parallelism = 0;
+  for (const phase of input.phases) {
+    for (const group of phase.groups) {
+      let busy = 0;
+      for (const name of group) {
+        const p = input.progress.get(name);
+        const rate = positive(p?.ratePerMinute);
+        const ms = positive(p?.warehouseMsPerDate);
+        if (rate !== null && ms !== null) busy += (rate / 60_000) * ms;
+      }
+      parallelism = Math.max(parallelism, busy);
+    }
+  }
+  if (parallelism <= 0) return null;
+  let totalMs = 0;
+  for (const phase of input.phases) {
+    for (const group of phase.groups) {
+      let work = 0;
+      let longest = 0;
+      for (const name of group) {
+        const p = input.progress.get(name);
+        if (p === undefined) return null;
+        const remaining = remainingDates(p);
+        if (remaining === 0) continue;
+        const processorWork = remaining * (positive(p.warehouseMsPerDate) ?? meanSlotMs);
+        work += processorWork;
+        const window = p.concurrency > 0 ? Math.min(p.concurrency, parallelism) : parallelism;
+        longest = Math.max(longest, processorWork / window);
+      }
+      totalMs += Math.max(work / parallelism, longest);
+    }
+  }
+  return Math.round(totalMs / 1_000);
+}
+
+function rateModelEtaSeconds(input: EtaInput): number | null {
   const observed = [...input.progress.values()].map((p) => p.ratePerMinute).filter((r): r is number => r !== null && r > 0);
   const meanRate = observed.length > 0 ? observed.reduce((a, b) => a + b, 0) / observed.length : null;
   let total = 0;

@@ -1,6 +1,9 @@
 /**
  * Contracts shared by workflows, activities and the CLI. Sandbox-safe: types and constants only.
  */
+import type { DateOutcome, FailureBudget, FailureBudgetTrip } from './failure-budget';
+
+export type { FailureBudget, FailureBudgetTrip } from './failure-budget';
 
 export const DEFAULT_TASK_QUEUE = 'props-backfill';
 
@@ -51,7 +54,25 @@ export interface ProcessorCarriedState {
   startedAtMs: number;
   /** Completion times of the most recent dates (bounded), for the rate and ETA. */
   recentCompletionsMs: number[];
+  /** How long each of the most recent dates held its warehouse slot, ms (bounded; absent in older runs). */
+  recentWarehouseMs?: number[];
   runNumber: number;
+  /** Outcomes of the last finished dates, oldest first (the failure budget's window). */
+  recentOutcomes?: DateOutcome[];
+  /** error class → its latest failed date and message (the budget's example). */
+  lastFailureByClass?: Record<string, { date: string; error: string }>;
+  /** Set while paused because the failure budget was passed; cleared by resume. */
+  budgetTrip?: FailureBudgetTrip;
+  /** Trips so far (numbers each trip). */
+  budgetTrips?: number;
+  /** Failed dates put back to run again (retry-failed while paused), launched before the cursor's. */
+  requeued?: string[];
+  /** Bytes billed by this processor's dates so far (all runs of this workflow). */
+  bytesBilled?: number;
+  /** The largest bill of one date so far: the estimate of the next one's. */
+  maxDateBytes?: number;
+  /** Cost control: cumulative bytes this workflow may spend (granted by the parent). */
+  bytesAllowance?: number;
 }
 
 export interface ProcessorWorkflowInput {
@@ -73,6 +94,13 @@ export interface ProcessorWorkflowInput {
   dateTimeoutMs?: number;
   /** The BackfillId search attribute when not `backfillId`: a follow-up's processors list under the original. */
   listedUnder?: string;
+  /** Pause when failures pass this budget; null: never; absent: DEFAULT_FAILURE_BUDGET. */
+  failureBudget?: FailureBudget | null;
+  /**
+   * Set when the backfill has a cost budget: no date starts unless the bytes granted by the parent
+   * cover it (src/shared/cost-budget.ts); the child asks the parent for more.
+   */
+  costControl?: { initialAllowance: number };
   state?: ProcessorCarriedState;
 }
 
@@ -95,6 +123,12 @@ export interface ProcessorProgress {
   /** reason → number of dates skipped for it. */
   skipReasons: Record<string, number>;
   runNumber: number;
+  /** Set while this processor is paused because its failures passed the budget. */
+  budgetTrip?: FailureBudgetTrip;
+  /** Bytes billed by its dates (BigQuery; 0 on DuckDB). */
+  bytesBilled?: number;
+  /** Mean time its recent dates held a warehouse slot, ms: the ETA's measure of a date's work. */
+  warehouseMsPerDate?: number | null;
 }
 
 export interface ProcessorResult {
@@ -104,6 +138,7 @@ export interface ProcessorResult {
   skipped: number;
   failed: Record<string, string>;
   rowsWritten: number;
+  bytesBilled?: number;
 }
 
 export interface RunDateInput {
@@ -114,6 +149,10 @@ export interface RunDateInput {
 
 export interface RunDateResult {
   rowsWritten: number;
+  /** Bytes billed by the date's jobs (the engine's job statistics; 0 where nothing is billed). */
+  bytesBilled?: number;
+  /** How long the date held its warehouse slot, ms. */
+  warehouseMs?: number;
 }
 
 export interface BackfillRequest {
@@ -133,6 +172,10 @@ export interface BackfillRequest {
    * records what they were.
    */
   gateThresholds?: Record<string, number>;
+  /** The failure budget of every processor: absent → DEFAULT_FAILURE_BUDGET, null → off. */
+  failureBudget?: FailureBudget | null;
+  /** Pause before the bytes billed by the backfill's dates would pass this many (absent: no budget). */
+  maxBytesBilledTotal?: number;
 }
 
 /**
@@ -226,6 +269,32 @@ export interface BackfillProgress {
   pipeline?: Array<{ phase: number; groups: string[][] }>;
   /** Set on a follow-up: what it re-runs, and of which backfill. */
   followUp?: FollowUpSpec;
+  /** Why it is paused, when it paused itself (absent: running, or paused by an operator). */
+  pauseReason?: PauseReason;
+  /** The failure budget in force (null: off). */
+  failureBudget?: FailureBudget | null;
+  /** Bytes billed so far and the budget, when known. */
+  cost?: CostStatus;
+}
+
+/** The BackfillStatus search attribute of a backfill (or processor) that paused itself. */
+export type SelfPauseStatus = 'paused_failures' | 'paused_cost';
+
+export type PauseReason =
+  | { kind: 'failures'; status: 'paused_failures'; trip: FailureBudgetTrip }
+  | { kind: 'cost'; status: 'paused_cost'; reason: string; cost: CostStatus };
+
+export interface CostStatus {
+  /** Bytes billed by the backfill's dates so far (finished runs plus the latest reports of running ones). */
+  spentBytes: number;
+  /** The budget; null when none is set. */
+  budgetBytes: number | null;
+  /** Dates that billed, and the mean bill per date. */
+  datesBilled: number;
+  avgBytesPerDate: number | null;
+  /** Dates not run yet, and what they should bill at the mean. */
+  remainingDates: number;
+  remainingEstimateBytes: number | null;
 }
 
 export interface BackfillResult {

@@ -14,6 +14,12 @@
  * (`backfill retry-failed|retry-phase` once it has ended) — planned like the original, run
  * processor by processor in the same phase and group order, then gated the same way. It carries the
  * original's BackfillId search attribute, so the two are listed together.
+ *
+ * Pausing itself: a child whose failures pass the failure budget reports at once, and the whole
+ * backfill pauses (`paused_failures`: every running processor stops launching, dates in flight
+ * finish). With a bytes-billed budget the parent hands the budget out to its children as
+ * allowances and pauses the whole backfill (`paused_cost`) when what is left cannot cover a
+ * child's next date (src/shared/cost-budget.ts states the overshoot bound).
  */
 import {
   ParentClosePolicy,
@@ -33,6 +39,11 @@ import {
   approveGateSignal,
   backfillProgressQuery,
   childProgressSignal,
+  costAllowanceSignal,
+  costRequestSignal,
+  requeueFailedSignal,
+  setCostBudgetUpdate,
+  type CostRequest,
   gateReportsQuery,
   pauseSignal,
   resumeSignal,
@@ -49,6 +60,7 @@ import {
   ledgerProgress,
   observeRate,
   percentFinished,
+  remainingDates,
   startRun,
   type ProcessorLedger,
 } from '../shared/progress';
@@ -60,9 +72,12 @@ import {
   BACKFILL_PROGRESS,
   BACKFILL_STATUS,
 } from '../shared/search-attributes';
+import { formatBytes, grant, grantChunk, shortfall, validateCostBudget } from '../shared/cost-budget';
 import type {
   BackfillInput,
   BackfillProgress,
+  CostStatus,
+  PauseReason,
   BackfillResult,
   BackfillStage,
   DatePlan,
@@ -93,6 +108,18 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   let etaAttribute = false;
   let gateDecision: 'approve' | 'retry-phase' | 'retry-failed' | undefined;
   let retryRound = 0;
+  /** Set when the backfill paused itself (failure or cost budget); cleared by resume. */
+  let pauseReason: PauseReason | undefined;
+  /** Bytes-billed budget of the whole backfill (null: none); an update may change it. */
+  let costBudget: number | null = input.maxBytesBilledTotal ?? null;
+  /** childId → cumulative bytes it may bill (running children of a backfill with a cost budget). */
+  const allowances = new Map<string, number>();
+  /** processor → the latest known bill of its running child (reports and requests), for the figures. */
+  const childSpent = new Map<string, number>();
+  /** childId → its cost request that could not be granted (answered on resume). */
+  const costPending = new Map<string, CostRequest>();
+  /** Failure-budget trips already acted on (processor/run/trip number). */
+  const handledTrips = new Set<string>();
 
   const { describePipeline } = proxyActivities<ReturnType<typeof createActivities>>({
     startToCloseTimeout: '1 minute',
@@ -127,12 +154,48 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       pipeline: pipelinePlan,
       gateThresholds: input.gateThresholds ?? {},
       ...(input.followUp ? { followUp: input.followUp } : {}),
+      ...(pauseReason ? { pauseReason } : {}),
+      ...(input.failureBudget !== undefined ? { failureBudget: input.failureBudget } : {}),
+      ...(costBudget !== null || spentBytes() > 0 ? { cost: costStatus() } : {}),
     };
   };
 
+  /** Bytes billed so far: finished runs (ledgers) plus the latest known bill of each running child. */
+  const spentBytes = (): number => {
+    let n = 0;
+    for (const l of ledgers.values()) n += l.bytesBilled ?? 0;
+    for (const b of childSpent.values()) n += b;
+    return n;
+  };
+  const costStatus = (): CostStatus => {
+    const processors = [...processorProgress().values()];
+    const spent = spentBytes();
+    const datesBilled = processors.reduce((n, p) => n + p.done, 0);
+    const remaining = processors.reduce((n, p) => n + remainingDates(p), 0);
+    const avg = datesBilled > 0 ? spent / datesBilled : null;
+    return {
+      spentBytes: spent,
+      budgetBytes: costBudget,
+      datesBilled,
+      avgBytesPerDate: avg,
+      remainingDates: remaining,
+      remainingEstimateBytes: avg === null ? null : Math.round(avg * remaining),
+    };
+  };
+  /** Bills of finished runs plus what running children may bill: never more than the budget. */
+  const committedBytes = (): number => {
+    let n = 0;
+    for (const l of ledgers.values()) n += l.bytesBilled ?? 0;
+    for (const a of allowances.values()) n += a;
+    return n;
+  };
+
+  /** The BackfillStatus while running: paused_failures / paused_cost when it paused itself. */
+  const runningStatus = (): string => (paused ? (pauseReason?.status ?? 'paused') : 'running');
+
   const setStage = (next: BackfillStage): void => {
     stage = next;
-    const status = next.kind === 'running' && paused ? 'paused' : next.kind;
+    const status = next.kind === 'running' && paused ? runningStatus() : next.kind;
     const attrs: Parameters<typeof upsertSearchAttributes>[0] = [{ key: BACKFILL_STATUS, value: status }];
     if ('phase' in next) attrs.push({ key: BACKFILL_PHASE, value: next.phase });
     upsertSearchAttributes(attrs);
@@ -151,6 +214,14 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
         : stage.kind === 'gate_failed'
           ? `Phase ${stage.phase} gate FAILED — waiting for approve-gate / retry-phase / cancel`
           : stage.kind.replace('_', ' ');
+    const why =
+      pauseReason?.kind === 'failures'
+        ? `\n\nPAUSED by the failure budget — ${pauseReason.trip.reason}. Fix the cause, then \`backfill retry-failed\` and \`backfill resume\`.`
+        : pauseReason?.kind === 'cost'
+          ? `\n\nPAUSED by the cost budget — ${pauseReason.reason}. Raise it (\`backfill set-cost-budget\`), then \`backfill resume\`.`
+          : '';
+    const costLine =
+      costBudget !== null ? `\n\nBytes billed: ${formatBytes(spentBytes())} of ${formatBytes(costBudget)} budget.` : '';
     // The slowest running processor decides when the group ends: name it.
     const slowest = processors
       .filter((p) => p.status !== 'completed' && p.status !== 'pending' && p.etaSeconds !== null)
@@ -161,7 +232,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       (eta !== null && stage.kind !== 'completed' ? `, backfill ETA ${minutes(eta)}` : '') +
       (slowest ? `; slowest: ${slowest.processor} (${minutes(slowest.etaSeconds ?? 0)} left)` : '');
     const title = input.followUp ? `**${backfillId}** (follow-up of ${input.followUp.of}, ${followUpWhat(input.followUp)})` : `**${backfillId}**`;
-    setCurrentDetails(`${title} ${input.from} → ${input.to}: ${head} — ${tail}\n\n${lines.join('\n')}`);
+    setCurrentDetails(`${title} ${input.from} → ${input.to}: ${head} — ${tail}${why}${costLine}\n\n${lines.join('\n')}`);
   };
 
   const forward = async (send: (childId: string) => Promise<void>): Promise<void> => {
@@ -174,11 +245,12 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
 
   setHandler(backfillProgressQuery, progress);
   setHandler(gateReportsQuery, () => gates);
-  setHandler(childProgressSignal, (p: ProcessorProgress) => {
+  setHandler(childProgressSignal, async (p: ProcessorProgress) => {
     const ledger = ledgers.get(p.processor);
     // A report from a run that already settled (a late signal) must not reopen it.
     if (!ledger || ledger.running.length === 0) return;
     live.set(p.processor, p);
+    if (p.bytesBilled) childSpent.set(p.processor, Math.max(childSpent.get(p.processor) ?? 0, p.bytesBilled));
     ledgers.set(p.processor, observeRate(ledger, p));
     const byProcessor = processorProgress();
     const attrs: Parameters<typeof upsertSearchAttributes>[0] = [{ key: BACKFILL_PROGRESS, value: percentFinished([...byProcessor.values()]) }];
@@ -186,11 +258,28 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     if (eta !== null && etaAttribute) attrs.push({ key: BACKFILL_ETA_MINUTES, value: Math.ceil(eta / 60) });
     upsertSearchAttributes(attrs);
     describe();
+    // A child past its failure budget reports at once: the whole backfill pauses, not only that child.
+    // Each trip pauses once: a report of it arriving after a resume (signals race) does not re-pause.
+    const tripKey = p.budgetTrip ? `${p.processor}/${ledger.runs}/${p.budgetTrip.seq ?? 0}` : undefined;
+    if (p.budgetTrip && tripKey !== undefined && !handledTrips.has(tripKey) && patched('failure-budget')) {
+      handledTrips.add(tripKey);
+      await pauseItself({ kind: 'failures', status: 'paused_failures', trip: p.budgetTrip });
+    }
   });
   /** The Web UI's BackfillStatus follows pause and resume (histories from before replay without it). */
   const showPauseInStatus = (): void => {
     if (!patched('pause-status-attribute')) return;
-    upsertSearchAttributes([{ key: BACKFILL_STATUS, value: stage.kind === 'running' && paused ? 'paused' : stage.kind }]);
+    upsertSearchAttributes([{ key: BACKFILL_STATUS, value: stage.kind === 'running' && paused ? runningStatus() : stage.kind }]);
+  };
+  /** The backfill pauses itself: every running processor stops launching; dates in flight finish. */
+  const pauseItself = async (reason: PauseReason): Promise<void> => {
+    const wasPaused = paused;
+    pauseReason = reason;
+    paused = true;
+    log.warn('backfill paused itself', { backfill: backfillId, status: reason.status, reason: reason.kind === 'failures' ? reason.trip.reason : reason.reason });
+    showPauseInStatus();
+    describe();
+    if (!wasPaused) await forward((id) => getExternalWorkflowHandle(id).signal(pauseSignal));
   };
   setHandler(pauseSignal, async () => {
     if (paused) return;
@@ -202,10 +291,64 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   setHandler(resumeSignal, async () => {
     if (!paused) return;
     paused = false;
+    pauseReason = undefined;
     showPauseInStatus();
     describe();
     await forward((id) => getExternalWorkflowHandle(id).signal(resumeSignal));
+    // Requests the budget could not cover are answered again (the budget may have been raised).
+    for (const request of [...costPending.values()]) await answerCostRequest(request);
   });
+
+  /** A child's allowance does not cover its next date: grant more from what no one holds, or pause. */
+  const answerCostRequest = async (r: CostRequest): Promise<void> => {
+    if (!runningChildren.has(r.childId)) return;
+    childSpent.set(r.processor, Math.max(childSpent.get(r.processor) ?? 0, r.spentBytes));
+    const allowance = Math.max(allowances.get(r.childId) ?? 0, r.allowanceBytes);
+    const need = shortfall({ spentBytes: r.spentBytes, allowanceBytes: allowance, maxDateBytes: r.estimatePerDate, inFlight: r.inFlight });
+    const granted =
+      costBudget === null
+        ? Number.MAX_SAFE_INTEGER
+        : grant({ budgetBytes: costBudget, committedBytes: committedBytes(), allowanceBytes: allowance, need, chunk: grantChunk(costBudget, r.estimatePerDate, concurrency) });
+    if (granted === null) {
+      costPending.set(r.childId, r);
+      if (pauseReason?.kind === 'cost' && paused) return;
+      const c = costStatus();
+      const budget = costBudget ?? 0;
+      await pauseItself({
+        kind: 'cost',
+        status: 'paused_cost',
+        cost: c,
+        reason:
+          `${formatBytes(c.spentBytes)} billed of a ${formatBytes(budget)} budget; ${r.processor}'s next date (~${formatBytes(Math.max(r.estimatePerDate, 1))}) ` +
+          `would pass it` +
+          (c.avgBytesPerDate !== null ? ` — ${formatBytes(c.avgBytesPerDate)}/date on average, ~${formatBytes(c.remainingEstimateBytes ?? 0)} for the ${c.remainingDates} dates left` : ''),
+      });
+      return;
+    }
+    costPending.delete(r.childId);
+    allowances.set(r.childId, granted);
+    await getExternalWorkflowHandle(r.childId)
+      .signal(costAllowanceSignal, granted)
+      .catch((err: unknown) => log.warn('could not grant bytes to child', { backfill: backfillId, childId: r.childId, error: String(err) }));
+  };
+  setHandler(costRequestSignal, answerCostRequest);
+  setHandler(
+    setCostBudgetUpdate,
+    (n: number) => {
+      const previous = costBudget;
+      costBudget = n;
+      log.info('cost budget changed', { backfill: backfillId, previous, budget: n });
+      describe();
+      return previous;
+    },
+    {
+      validator: (n: number) => {
+        if (n === null) throw new Error('the bytes-billed budget cannot be removed, only changed');
+        validateCostBudget(n);
+        if (input.maxBytesBilledTotal === undefined) throw new Error('this backfill was started without a cost budget: its processors do not ask for bytes');
+      },
+    },
+  );
   setHandler(
     setConcurrencyUpdate,
     async (n: number) => {
@@ -219,6 +362,12 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   );
   const decide = (decision: NonNullable<typeof gateDecision>) => (): void => {
     if (stage.kind === 'gate_failed') gateDecision = decision;
+    else if (decision === 'retry-failed' && stage.kind === 'running' && pauseReason?.kind === 'failures') {
+      // Paused by the failure budget: the running processors put their failed dates back to run
+      // first once resumed (finished processors' failed dates are the phase gate's, as ever).
+      log.info('retry-failed while paused by the failure budget: failed dates put back to run', { backfill: backfillId });
+      void forward((id) => getExternalWorkflowHandle(id).signal(requeueFailedSignal));
+    }
     else log.warn('gate decision ignored: no gate is waiting', { backfill: backfillId, decision, stage: stage.kind });
   };
   setHandler(approveGateSignal, decide('approve'));
@@ -236,6 +385,16 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     runningChildren.add(childId);
     ledgers.set(processor, startRun(ledgerOf(phase, processor), plan.dates));
     live.delete(processor);
+    let costControl: { initialAllowance: number } | undefined;
+    if (input.maxBytesBilledTotal !== undefined) {
+      // A first grant with the start, so a child asks only once that is spent.
+      const first =
+        costBudget === null
+          ? Number.MAX_SAFE_INTEGER
+          : (grant({ budgetBytes: costBudget, committedBytes: committedBytes(), allowanceBytes: 0, need: 1, chunk: grantChunk(costBudget, 0, concurrency) }) ?? 0);
+      allowances.set(childId, first);
+      costControl = { initialAllowance: first };
+    }
     try {
       const result = await executeChild(processorBackfillWorkflow, {
         workflowId: childId,
@@ -251,6 +410,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
             retry: input.retry,
             historyEventLimit: input.historyEventLimit,
             ...(input.followUp ? { listedUnder } : {}),
+            ...(input.failureBudget !== undefined ? { failureBudget: input.failureBudget } : {}),
+            ...(costControl ? { costControl } : {}),
           },
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
@@ -267,6 +428,9 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     } finally {
       live.delete(processor);
       runningChildren.delete(childId);
+      allowances.delete(childId);
+      childSpent.delete(processor);
+      costPending.delete(childId);
       describe();
     }
   };
@@ -465,7 +629,15 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   await condition(allHandlersFinished);
   const processors: ProcessorResult[] = [...ledgers.values()].map((l) => {
     const p = ledgerProgress(l);
-    return { processor: l.processor, total: p.total, done: p.done, skipped: p.skipped, failed: l.failed, rowsWritten: l.rowsWritten };
+    return {
+      processor: l.processor,
+      total: p.total,
+      done: p.done,
+      skipped: p.skipped,
+      failed: l.failed,
+      rowsWritten: l.rowsWritten,
+      ...(l.bytesBilled ? { bytesBilled: l.bytesBilled } : {}),
+    };
   });
   return {
     backfillId,

@@ -10,6 +10,10 @@
  * continue-as-new suggestion (or `historyEventLimit`), the workflow stops launching, drains the
  * window (activities cannot outlive their run) and continues as new carrying only
  * ProcessorCarriedState. No run grows past a few thousand events, however many dates there are.
+ *
+ * Steering itself: when its failures pass the failure budget (src/shared/failure-budget.ts) it
+ * pauses and tells the parent at once, which pauses the whole backfill; with a cost budget it
+ * launches a date only when the bytes the parent granted cover it (src/shared/cost-budget.ts).
  */
 import {
   ActivityFailure,
@@ -20,6 +24,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -29,7 +34,10 @@ import {
 import type { createActivities } from '../activities';
 import {
   childProgressSignal,
+  costAllowanceSignal,
+  costRequestSignal,
   pauseSignal,
+  requeueFailedSignal,
   processorProgressQuery,
   resumeSignal,
   setConcurrencySignal,
@@ -51,6 +59,8 @@ import {
   type ProcessorWorkflowInput,
 } from '../shared/types';
 import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+import { checkFailureBudget, DEFAULT_FAILURE_BUDGET, recordOutcome, type FailureBudgetTrip } from '../shared/failure-budget';
+import { mayLaunchDate, shortfall, type ChildCostState } from '../shared/cost-budget';
 
 /**
  * A date's activity heartbeats every few seconds; a worker that died mid-date is noticed within
@@ -85,6 +95,11 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
   const inFlight = new Set<string>();
   let draining = false;
   let lastReportedPct = -1;
+  const failureBudget = input.failureBudget === undefined ? DEFAULT_FAILURE_BUDGET : input.failureBudget;
+  const costControl = input.costControl;
+  if (costControl && state.bytesAllowance === undefined) state.bytesAllowance = costControl.initialAllowance;
+  /** A cost request is out and no grant has answered it yet. */
+  let costAsked = false;
 
   const { runProcessorForDate } = proxyActivities<ReturnType<typeof createActivities>>({
     startToCloseTimeout: input.dateTimeoutMs ?? 30 * 60_000,
@@ -100,7 +115,8 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
 
   const total = input.dates.length;
   const finishedCount = (): number => state.done + Object.keys(state.failed).length;
-  const allLaunched = (): boolean => state.cursor >= total;
+  const requeued = (): string[] => state.requeued ?? [];
+  const allLaunched = (): boolean => state.cursor >= total && requeued().length === 0;
   const finished = (): boolean => allLaunched() && inFlight.size === 0;
   const historyNearLimit = (): boolean => {
     const info = workflowInfo();
@@ -128,8 +144,28 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
       failures: Object.entries(state.failed).map(([date, error]) => ({ date, error })),
       skipReasons,
       runNumber: state.runNumber,
+      bytesBilled: state.bytesBilled ?? 0,
+      warehouseMsPerDate: meanOf(state.recentWarehouseMs ?? []),
+      ...(state.budgetTrip ? { budgetTrip: state.budgetTrip } : {}),
     };
   };
+
+  const costState = (): ChildCostState => ({
+    spentBytes: state.bytesBilled ?? 0,
+    allowanceBytes: state.bytesAllowance ?? 0,
+    maxDateBytes: state.maxDateBytes,
+    inFlight: inFlight.size,
+  });
+  const costAllows = (): boolean => !costControl || mayLaunchDate(costState());
+  /** Blocked by its allowance alone (not by the first date's probe running alone): ask the parent. */
+  const needsCostGrant = (): boolean =>
+    costControl !== undefined &&
+    !costAsked &&
+    !state.paused &&
+    !allLaunched() &&
+    inFlight.size < state.concurrency &&
+    !(state.maxDateBytes === undefined && inFlight.size > 0) &&
+    shortfall(costState()) > 0;
 
   const describeNow = (): void => {
     const p = progress();
@@ -138,7 +174,8 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
       `**${input.processor}** (phase ${input.phase}) — ${p.status}: ${p.done}/${total} dates done, ` +
         `${p.failed} failed, ${p.skipped} skipped, ${inFlight.size}/${state.concurrency} in flight` +
         (p.etaSeconds !== null ? `, ETA ${Math.round(p.etaSeconds / 60)} min` : '') +
-        ` (run ${state.runNumber})`,
+        ` (run ${state.runNumber})` +
+        (state.budgetTrip ? `\n\nPAUSED — ${state.budgetTrip.reason}. Fix the cause, then retry-failed and resume.` : ''),
     );
     // Each upsert and each report to the parent is a history event: 5% steps only.
     if (pct >= lastReportedPct + 5 || (pct === 100 && lastReportedPct !== 100)) {
@@ -168,11 +205,17 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
       log.info('paused: no new dates will start', { backfill: input.backfillId, processor: input.processor });
       setStatus('paused');
       describeNow();
+      if (costControl && inFlight.size === 0) reportToParent(progress());
     }
   });
   setHandler(resumeSignal, () => {
     if (state.paused) {
       state.paused = false;
+      if (state.budgetTrip) {
+        // The operator has judged the failures: the budget counts afresh from here.
+        delete state.budgetTrip;
+        state.recentOutcomes = [];
+      }
       log.info('resumed', { backfill: input.backfillId, processor: input.processor });
       setStatus('running');
       describeNow();
@@ -186,6 +229,20 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
     return previous;
   };
   setHandler(setConcurrencyUpdate, changeConcurrency, { validator: validateConcurrency });
+  setHandler(requeueFailedSignal, () => {
+    const dates = Object.keys(state.failed).sort();
+    if (dates.length === 0) return;
+    state.requeued = [...requeued(), ...dates];
+    for (const d of dates) delete state.failed[d];
+    log.info('failed dates put back to run', { backfill: input.backfillId, processor: input.processor, dates: dates.length });
+    describeNow();
+    reportToParent(progress());
+  });
+  setHandler(costAllowanceSignal, (allowance: number) => {
+    if (typeof allowance !== 'number' || !(allowance > (state.bytesAllowance ?? 0))) return;
+    state.bytesAllowance = allowance;
+    costAsked = false;
+  });
   // Forwarded by the parent, which validated the value in its own update.
   setHandler(setConcurrencySignal, (n: number) => {
     if (Number.isInteger(n) && n >= 1 && n <= MAX_PROCESSOR_CONCURRENCY) changeConcurrency(n);
@@ -201,13 +258,32 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
   }
   describeNow();
 
+  /** The failure budget is passed: no new date starts here, and the parent hears of it now. */
+  const tripFailureBudget = (trip: FailureBudgetTrip): void => {
+    state.paused = true;
+    state.budgetTrips = (state.budgetTrips ?? 0) + 1;
+    state.budgetTrip = { ...trip, seq: state.budgetTrips };
+    log.warn('failure budget passed: paused', { backfill: input.backfillId, processor: input.processor, reason: trip.reason });
+    setStatus('paused_failures');
+    reportToParent(progress());
+  };
+
   const runDate = async (date: string): Promise<void> => {
     try {
       const result = await runProcessorForDate({ backfillId: input.backfillId, processor: input.processor, date });
       state.done += 1;
       state.rowsWritten += result.rowsWritten;
+      const billed = result.bytesBilled ?? 0;
+      if (billed > 0 || costControl) {
+        state.bytesBilled = (state.bytesBilled ?? 0) + billed;
+        state.maxDateBytes = Math.max(state.maxDateBytes ?? 0, billed);
+      }
       state.recentCompletionsMs.push(Date.now());
       if (state.recentCompletionsMs.length > RECENT_COMPLETIONS_KEPT) state.recentCompletionsMs.shift();
+      if (result.warehouseMs !== undefined) {
+        state.recentWarehouseMs = [...(state.recentWarehouseMs ?? []), result.warehouseMs].slice(-RECENT_COMPLETIONS_KEPT);
+      }
+      state.recentOutcomes = recordOutcome(state.recentOutcomes ?? [], null, failureBudget);
     } catch (err) {
       if (isCancellation(err)) throw err;
       const message = failureMessage(err);
@@ -218,17 +294,55 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
         date,
         error: message,
       });
+      const errorClass = failureType(err);
+      state.recentOutcomes = recordOutcome(state.recentOutcomes ?? [], errorClass, failureBudget);
+      state.lastFailureByClass = { ...state.lastFailureByClass, [errorClass]: { date, error: message } };
+      if (!state.paused && !state.budgetTrip) {
+        const trip = checkFailureBudget(input.processor, state.recentOutcomes, failureBudget, state.lastFailureByClass);
+        // Histories from before the budget existed went on launching here.
+        if (trip && patched('failure-budget')) tripFailureBudget(trip);
+      }
     } finally {
       inFlight.delete(date);
       describeNow();
+      // Held (paused, or waiting for bytes) with a cost budget: once the window has drained, the
+      // parent's figures get the final bill.
+      if (costControl && (state.paused || costAsked) && inFlight.size === 0) reportToParent(progress());
     }
   };
 
   for (;;) {
     await condition(
-      () => finished() || historyNearLimit() || (!state.paused && !allLaunched() && inFlight.size < state.concurrency),
+      () =>
+        finished() ||
+        historyNearLimit() ||
+        needsCostGrant() ||
+        (!state.paused && !allLaunched() && inFlight.size < state.concurrency && costAllows()),
     );
     if (finished()) break;
+    if (!historyNearLimit() && needsCostGrant()) {
+      const parent = workflowInfo().parent;
+      if (!parent) {
+        // Run on its own (no parent to grant bytes): its allowance is all it has.
+        costAsked = true;
+        continue;
+      }
+      costAsked = true;
+      const c = costState();
+      log.info('asking the backfill for bytes to bill', { backfill: input.backfillId, processor: input.processor, spent: c.spentBytes, allowance: c.allowanceBytes });
+      await getExternalWorkflowHandle(parent.workflowId)
+        .signal(costRequestSignal, {
+          processor: input.processor,
+          childId: workflowInfo().workflowId,
+          spentBytes: c.spentBytes,
+          allowanceBytes: c.allowanceBytes,
+          estimatePerDate: state.maxDateBytes ?? 0,
+          inFlight: c.inFlight,
+          remainingDates: total - state.cursor + requeued().length,
+        })
+        .catch((err: unknown) => log.warn('cost request to parent failed', { backfill: input.backfillId, processor: input.processor, error: String(err) }));
+      continue;
+    }
     if (historyNearLimit()) {
       // Activities belong to this run: drain the window before handing over to the next one.
       draining = true;
@@ -247,8 +361,11 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
         state: { ...state, runNumber: state.runNumber + 1 },
       });
     }
-    const date = input.dates[state.cursor];
-    state.cursor += 1;
+    // Dates put back by retry-failed go first.
+    const again = requeued();
+    const date = again.length > 0 ? again[0] : input.dates[state.cursor];
+    if (again.length > 0) state.requeued = again.slice(1);
+    else state.cursor += 1;
     if (date === undefined) continue;
     inFlight.add(date);
     void runDate(date);
@@ -264,7 +381,12 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
     skipped: input.skipped.length,
     failed: state.failed,
     rowsWritten: state.rowsWritten,
+    ...(state.bytesBilled !== undefined ? { bytesBilled: state.bytesBilled } : {}),
   };
+}
+
+function meanOf(xs: readonly number[]): number | null {
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 function rateOf(completions: readonly number[]): number | null {
@@ -272,6 +394,14 @@ function rateOf(completions: readonly number[]): number | null {
   const last = completions[completions.length - 1];
   if (completions.length < 2 || first === undefined || last === undefined || last <= first) return null;
   return ((completions.length - 1) / (last - first)) * 60_000;
+}
+
+/** The failure's type (its error class, e.g. MissingInputError), as the retry policy sees it. */
+export function failureType(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure && e.type) return e.type;
+  return e instanceof Error ? e.name : 'Error';
 }
 
 /** The innermost message: "activity failed" wrappers say nothing an operator can act on. */

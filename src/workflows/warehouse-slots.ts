@@ -23,19 +23,32 @@ import {
   condition,
   continueAsNew,
   patched,
+  setCurrentDetails,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
   SLOT_LEASE_MS,
   acquireSlotUpdate,
+  leaseSlotsUpdate,
   releaseSlotSignal,
+  returnSlotsSignal,
+  warehouseHealthSignal,
   renewSlotSignal,
   renewSlotsSignal,
+  admittedLimit,
+  slotsHeld,
   slotsStateQuery,
+  type ProcessShare,
+  type SlotLeaseRequest,
   type SlotRequest,
   type SlotsState,
+  WAREHOUSE_LOAD_MEMO,
+  type WarehouseLoadMemo,
 } from '../shared/messages';
+import { adapt, initialLimit, withinSettings, type WarehouseHealthReport } from '../shared/adaptive-limit';
+import { SHARE_TURN_MS, fairShares } from '../shared/slot-shares';
 
 export { SLOT_LEASE_MS };
 /** The lease of runs started before prompt recovery (their histories replay with it). */
@@ -64,6 +77,8 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
     granted: 0,
     maxHeldObserved: 0,
   };
+  state.processes ??= [];
+  const processes = state.processes;
   // Requests of the previous run were told to retry; none are waiting in this one yet.
   state.waiting = [];
   /** Queued holder → when its place lapses unless its process renews it (prompt recovery only). */
@@ -82,6 +97,60 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
     const now = Date.now();
     state.held = state.held.filter((h) => h.expiresAtMs > now);
     for (const [holder, until] of queuedUntil) if (until <= now) leaveQueue(holder);
+    // A process that stopped renewing is gone, and so is its share.
+    for (let i = processes.length - 1; i >= 0; i--) if ((processes[i]?.expiresAtMs ?? 0) <= now) processes.splice(i, 1);
+  };
+  /** Slots held by pieces of work and by processes together: never above the capacity. */
+  const used = (): number => slotsHeld(state);
+  /** Operations admitted now: the adaptive limit (the capacity until a process reports). */
+  const limit = (): number => admittedLimit(state);
+  const describe = (): void => {
+    const a = state.adaptive;
+    const settings = state.adaptiveSettings;
+    const how = !settings ? '' : settings.enabled ? ` (adaptive, floor ${Math.min(settings.floor, state.capacity)})` : ' (adaptive load off)';
+    const why = a?.lastChange ? ` — last change ${a.lastChange.from} → ${a.lastChange.to}: ${a.lastChange.reason}` : '';
+    setCurrentDetails(`**${limit()} of ${state.capacity}** warehouse operations admitted at once${how}, ${used()} held now${why}`);
+    // In the memo too, so `status` reads it from the server without a worker answering a query.
+    const load: WarehouseLoadMemo = {
+      limit: limit(),
+      ceiling: state.capacity,
+      adaptive: settings?.enabled ?? false,
+      floor: settings?.floor ?? state.capacity,
+      ...(a?.lastChange ? { lastChange: a.lastChange } : {}),
+    };
+    upsertMemo({ [WAREHOUSE_LOAD_MEMO]: load });
+  };
+  const observe = (report: WarehouseHealthReport | undefined): void => {
+    const settings = state.adaptiveSettings;
+    if (!settings) return;
+    const full = { ...settings, ceiling: state.capacity };
+    const first = state.adaptive === undefined;
+    const before = state.adaptive ?? initialLimit(full);
+    state.adaptive = report ? adapt(before, report, full, Date.now()) : withinSettings(before, full, Date.now());
+    if (first || state.adaptive.lastChange !== before.lastChange) describe();
+  };
+  const noteHeld = (): void => {
+    state.maxHeldObserved = Math.max(state.maxHeldObserved, used());
+  };
+  const heldBy = (p: ProcessShare): number => p.grantedTotal - p.returnedTotal;
+  /** The most a process may hold now (its fair share once processes want more than the capacity). */
+  const targetOf = (p: ProcessShare): number => {
+    const i = processes.indexOf(p);
+    return i < 0 ? 0 : (fairShares(limit() - state.held.length, processes, Date.now())[i] ?? 0);
+  };
+  const untilNextTurnEnds = (): number => {
+    const now = Date.now();
+    let soonest = Infinity;
+    for (const p of processes) {
+      const ends = p.heldSinceMs === undefined ? Infinity : p.heldSinceMs + SHARE_TURN_MS - now;
+      if (ends > 0) soonest = Math.min(soonest, ends);
+    }
+    return soonest;
+  };
+  const noteReturned = (p: ProcessShare, returnedTotal: number): void => {
+    // Never more than granted: a bad count cannot free slots someone holds.
+    p.returnedTotal = Math.min(p.grantedTotal, Math.max(p.returnedTotal, returnedTotal));
+    if (heldBy(p) === 0) delete p.heldSinceMs;
   };
   const holds = (holder: string): boolean => state.held.some((h) => h.holder === holder);
   const renew = (holders: ReadonlySet<string>): void => {
@@ -93,7 +162,7 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
   const grant = (holder: string, expiresAtMs = Date.now() + leaseMs): void => {
     state.held.push({ holder, expiresAtMs });
     state.granted += 1;
-    state.maxHeldObserved = Math.max(state.maxHeldObserved, state.held.length);
+    noteHeld();
   };
   const rollingOverFailure = (): ApplicationFailure =>
     ApplicationFailure.retryable('slot manager is rolling over; ask again', 'SlotsRollover');
@@ -104,6 +173,81 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
     if (promptRecovery) leaveQueue(holder);
   });
   setHandler(renewSlotSignal, (holder: string) => renew(new Set([holder])));
+  setHandler(warehouseHealthSignal, ({ report }) => observe(report));
+  setHandler(returnSlotsSignal, ({ process, leaseId, returnedTotal, want, report }) => {
+    if (report) observe(report);
+    const p = processes.find((x) => x.process === process && x.leaseId === leaseId);
+    if (!p) return;
+    noteReturned(p, returnedTotal);
+    if (Number.isInteger(want) && (want ?? -1) >= 0) p.want = want ?? 0;
+  });
+  setHandler(
+    leaseSlotsUpdate,
+    async (request: SlotLeaseRequest) => {
+      state.capacity = request.capacity;
+      if (request.adaptive) state.adaptiveSettings = request.adaptive;
+      observe(request.report);
+      let p = processes.find((x) => x.process === request.process && x.leaseId === request.leaseId);
+      const fresh = p === undefined;
+      if (!p) {
+        // A new process, or one whose lease lapsed: what it held then was freed when it lapsed.
+        const stale = processes.findIndex((x) => x.process === request.process);
+        if (stale >= 0) processes.splice(stale, 1);
+        state.leasesIssued = (state.leasesIssued ?? 0) + 1;
+        p = { process: request.process, leaseId: String(state.leasesIssued), grantedTotal: 0, returnedTotal: 0, want: 0, lastGrantAtMs: 0, expiresAtMs: 0 };
+        processes.push(p);
+      }
+      const share = p;
+      noteReturned(share, request.returnedTotal);
+      share.want = request.want;
+      share.expiresAtMs = Date.now() + leaseMs;
+      const deadline = Date.now() + Math.min(request.waitMs, Math.floor(leaseMs / 3));
+      const alive = (): boolean => processes.includes(share);
+      const room = (): number => Math.min(share.want, targetOf(share)) - heldBy(share);
+      // Returns at once with news (a fresh lease, a changed share, a grant); otherwise waits for a
+      // grant until the deadline, so the request doubles as the process's renewal.
+      while (!fresh && !rollingOver && alive() && targetOf(share) === request.knownTarget && share.want > heldBy(share)) {
+        const free = limit() - used();
+        if (room() > 0 && free > 0) {
+          if (heldBy(share) === 0) share.heldSinceMs = Date.now();
+          share.grantedTotal += Math.min(room(), free);
+          share.lastGrantAtMs = Date.now();
+          noteHeld();
+          break;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        // Shares also change when a turn ends (fewer slots than processes): look again then.
+        const wake = Math.min(left, untilNextTurnEnds());
+        const target = targetOf(share);
+        const news = await condition(
+          () => rollingOver || !alive() || targetOf(share) !== target || (room() > 0 && limit() - used() > 0),
+          wake,
+        );
+        if (!news && wake === left) break;
+      }
+      return {
+        leaseId: share.leaseId,
+        grantedTotal: share.grantedTotal,
+        returnedTotal: share.returnedTotal,
+        target: targetOf(share),
+        leaseMs,
+        limit: limit(),
+        ceiling: state.capacity,
+        ...(state.adaptive?.lastChange ? { lastChange: state.adaptive.lastChange } : {}),
+      };
+    },
+    {
+      validator: (request: SlotLeaseRequest) => {
+        if (!Number.isInteger(request.capacity) || request.capacity < 1) throw new Error(`capacity must be ≥ 1, got ${request.capacity}`);
+        if (!request.process) throw new Error('process is required');
+        if (!Number.isInteger(request.want) || request.want < 0) throw new Error(`want must be ≥ 0, got ${request.want}`);
+        if (request.adaptive && (!Number.isInteger(request.adaptive.floor) || request.adaptive.floor < 1)) {
+          throw new Error(`the adaptive floor must be ≥ 1, got ${request.adaptive.floor}`);
+        }
+      },
+    },
+  );
   // Older runs never handled it: any such signal in their histories stays unhandled on replay.
   if (promptRecovery) setHandler(renewSlotsSignal, (holders: string[]) => renew(new Set(holders)));
   setHandler(
@@ -118,7 +262,7 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
           queuedUntil.set(holder, Date.now() + leaseMs);
           // FIFO: the oldest waiter gets the next free slot; an earlier request of the same holder may get it first.
           await condition(
-            () => rollingOver || holds(holder) || !queuedUntil.has(holder) || (state.waiting[0] === holder && state.held.length < state.capacity),
+            () => rollingOver || holds(holder) || !queuedUntil.has(holder) || (state.waiting[0] === holder && used() < limit()),
           );
           if (!holds(holder)) {
             if (rollingOver) {
@@ -140,7 +284,7 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
       }
       if (!holds(holder)) {
         state.waiting.push(holder);
-        await condition(() => rollingOver || (state.waiting[0] === holder && state.held.length < state.capacity));
+        await condition(() => rollingOver || (state.waiting[0] === holder && used() < limit()));
         state.waiting = state.waiting.filter((w) => w !== holder);
         if (rollingOver) throw rollingOverFailure();
         grant(holder);
@@ -158,14 +302,19 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
   );
 
   for (;;) {
-    if (promptRecovery && state.held.length === 0 && queuedUntil.size === 0) {
+    if (promptRecovery && state.held.length === 0 && queuedUntil.size === 0 && processes.length === 0) {
       // Nothing can lapse: wait for a request or the rollover without a timer, so an idle
       // deployment's slots workflow adds nothing to its history.
-      await condition(() => rollover() || state.held.length > 0 || queuedUntil.size > 0);
+      await condition(() => rollover() || state.held.length > 0 || queuedUntil.size > 0 || processes.length > 0);
       if (!rollover()) continue;
     } else {
       // Every lease set later than now lapses later than this, so one timer at a time suffices.
-      const soonest = Math.min(...state.held.map((h) => h.expiresAtMs), ...queuedUntil.values(), Date.now() + leaseMs);
+      const soonest = Math.min(
+        ...state.held.map((h) => h.expiresAtMs),
+        ...queuedUntil.values(),
+        ...processes.map((p) => p.expiresAtMs),
+        Date.now() + leaseMs,
+      );
       const timedOut = !(await condition(() => rollover(), Math.max(1, soonest - Date.now())));
       if (timedOut) {
         expire();

@@ -59,6 +59,13 @@ describe('backfill CLI: bad input', () => {
     [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--gate-thresholds', 'player_game_summary.usage_ratee=0.8'], /--gate-thresholds: unknown gate threshold "player_game_summary.usage_ratee"/],
     [['list', '--status', 'sideways'], /--status must be one of running, completed, .*, got "sideways"/],
     [['list', '--limit', '0'], /--limit must be an integer from 1 to 1000, got "0"/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--failure-budget', '5'], /--failure-budget: expected off, F\/W or F\/W,R .*got "5"/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--failure-budget', '25/20'], /--failure-budget: .*25 failed of the last 20 is not possible/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--failure-budget', '0/20,0'], /--failure-budget: .*never trips: say off/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--max-bytes-billed-total', '2 TiBs'], /--max-bytes-billed-total: expected a size such as 2TiB/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--max-bytes-billed-total', '0GiB'], /--max-bytes-billed-total: expected a size above 0 bytes/],
+    [['start', '--from', '2024-11-01', '--to', '2024-11-02', '--force'], /--force goes with --max-bytes-billed-total/],
+    [['set-cost-budget', 'some-id', 'lots'], /size: expected a size such as 2TiB/],
   ])('%j → exit 2, one line, nothing started', async (argv, message) => {
     const r = await cli(argv, { BACKFILL_TASK_QUEUE: taskQueue, DUCKDB_PATH: path.join(tempDir('cli'), 'w.duckdb') });
     expect(r.code).toBe(2);

@@ -16,7 +16,7 @@ import { startBackfill } from '../../src/client/backfill-client';
 import { warehouseKey } from '../../src/config';
 import { Rng } from '../../src/pipeline/demo/random';
 import { phase3Processors } from '../../src/pipeline/phase3';
-import { slotsStateQuery } from '../../src/shared/messages';
+import { slotsHeld, slotsStateQuery } from '../../src/shared/messages';
 import { DEFAULT_RETRY, type BackfillRequest } from '../../src/shared/types';
 import { DuckDbWarehouse } from '../../src/warehouse';
 import { DATE_HEARTBEAT_TIMEOUT_MS } from '../../src/workflows/processor-backfill';
@@ -86,9 +86,9 @@ describe('worker processes killed with SIGKILL mid-run', () => {
       const reached = await eventually(async () => written() >= killAfter, 20, RECOVERY_BOUND_MS);
       expect({ kill: k + 1, reached: reached === true }).toEqual({ kill: k + 1, reached: true });
       const held = (await eventually(async () => {
-        const n = (await slots.query(slotsStateQuery).catch(() => undefined))?.held.length;
+        const n = await slots.query(slotsStateQuery).then(slotsHeld, () => undefined);
         return n === CAP ? n : undefined;
-      }, 20, 5_000)) ?? (await slots.query(slotsStateQuery)).held.length;
+      }, 20, 5_000)) ?? slotsHeld(await slots.query(slotsStateQuery));
       const inFlight = await inFlightDates(env, backfillId, phase3Processors.map((p) => p.name));
       const killedAt = current.kill('SIGKILL');
       const exit = await current.exited;

@@ -10,7 +10,7 @@ import { slotsWorkflowId } from '../../src/activities/temporal-slots';
 import { startBackfill } from '../../src/client/backfill-client';
 import { warehouseKey } from '../../src/config';
 import { phase3Processors } from '../../src/pipeline/phase3';
-import { slotsStateQuery } from '../../src/shared/messages';
+import { slotsHeld, slotsStateQuery } from '../../src/shared/messages';
 import type { BackfillRequest } from '../../src/shared/types';
 import { WORKER_SHUTDOWN_GRACE_MS } from '../../src/worker';
 import { eventually, seededWarehouse, tempDir, terminateQueue, testConfig, testEnv } from '../helpers/harness';
@@ -60,7 +60,7 @@ describe('a worker stopped with SIGTERM mid-run', () => {
     const windows = request.concurrency * phase3Processors.length;
     const inFlight = await eventually(async () => {
       const dates = await inFlightDates(env, backfillId, phase3Processors.map((p) => p.name));
-      const held = (await slots.query(slotsStateQuery).catch(() => undefined))?.held.length;
+      const held = await slots.query(slotsStateQuery).then(slotsHeld, () => undefined);
       return dates.length === windows && held === CAP ? dates : undefined;
     }, 50);
 

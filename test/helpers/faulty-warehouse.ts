@@ -24,11 +24,13 @@ export interface WarehouseFaults {
    * and how many times that same call came before, so it does not depend on how concurrent calls
    * interleave, and a retried call gets a fresh draw.
    */
-  transient?: { rate: number; seed: number };
+  transient?: { rate: number; seed: number; active?: () => boolean };
   /** A permanent error (a schema mismatch) on every call of one date's work while `active()` says so. */
   poison?: { date: string; processor?: string; message: string; active?: () => boolean };
   /** Holds every per-date write this long before running it (abortable), so a stop finds dates in flight. */
   holdWritesMs?: number;
+  /** Like holdWritesMs, asked at each write: a warehouse whose latency changes during the run. */
+  writeLatencyMs?: () => number;
   /** Called when the calls in flight reach a new peak. */
   onPeak?: (inFlight: number) => void;
 }
@@ -83,7 +85,7 @@ export class FaultyWarehouse implements Warehouse {
       throw new WarehouseError(poison.message, 'schema');
     }
     const transient = this.faults.transient;
-    if (transient) {
+    if (transient && (transient.active?.() ?? true)) {
       const key = hashKey(transient.seed, identity);
       const nth = (this.occurrences.get(key) ?? 0) + 1;
       this.occurrences.set(key, nth);
@@ -104,7 +106,7 @@ export class FaultyWarehouse implements Warehouse {
 
   replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
     const identity = `replacePartition ${args.target.dataset}.${args.target.table} ${args.date}`;
-    return this.call(identity, opts, () => this.inner.replacePartition(args, opts), this.faults.holdWritesMs);
+    return this.call(identity, opts, () => this.inner.replacePartition(args, opts), (this.faults.holdWritesMs ?? 0) + (this.faults.writeLatencyMs?.() ?? 0));
   }
 
   deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {

@@ -135,9 +135,16 @@ describe('record workflow histories for the replay test', () => {
   });
 
   record('warehouse slots: rollover under load', async () => {
-    const load = await runSlotsLoad(env, { capacity: 2, requests: 30, processes: 3, holdMs: 20, historyEventLimit: 100 });
+    const load = await runSlotsLoad(env, { capacity: 2, requests: 30, processes: 3, holdMs: 20, historyEventLimit: 100, leasing: 'per-date' });
     if (load.runs < 2) throw new Error('the slots workflow did not roll over');
     await save('warehouse-slots-rollover', load.workflowId, load.firstRunId);
+  });
+
+  record('warehouse slots: process shares contending, rolling over', async () => {
+    // Four processes contending for three slots (shares, turns, returns, renewals), rolling over.
+    const load = await runSlotsLoad(env, { capacity: 3, requests: 120, processes: 4, holdMs: 100, historyEventLimit: 80 });
+    if (load.runs < 2) throw new Error('the slots workflow did not roll over');
+    await save('warehouse-slots-process-shares', load.workflowId, load.firstRunId);
   });
 
   record('backfill workflow: planned up front, a failed date fails the gate, retry-phase re-runs it', async () => {

@@ -55,6 +55,9 @@ describe('replay of recorded histories', () => {
       'backfill: a failed gate and retry-phase': backfill.some((h) => signals(h).includes('retry-phase')),
       'backfill: a failed gate remediated': backfill.some((h) => h.input.gatePolicy === 'remediate'),
       'slots: rollover': of('warehouseSlotsWorkflow').some(continuedAsNew),
+      'slots: process shares and health reports': of('warehouseSlotsWorkflow').some(
+        (h) => updates(h).includes('lease-slots') && signals(h).includes('warehouse-health') && continuedAsNew(h),
+      ),
     }).toEqual({
       'processor: continue-as-new': true,
       'processor: pause and resume': true,
@@ -62,6 +65,7 @@ describe('replay of recorded histories', () => {
       'backfill: a failed gate and retry-phase': true,
       'backfill: a failed gate remediated': true,
       'slots: rollover': true,
+      'slots: process shares and health reports': true,
     });
   });
 

@@ -46,6 +46,8 @@ test('the environment overrides defaults, and a set TEMPORAL_ADDRESS counts as e
 
 test.each([
   [{ WAREHOUSE_MAX_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
+  [{ WAREHOUSE_ADAPTIVE: 'maybe' }, /^invalid setting WAREHOUSE_ADAPTIVE: /],
+  [{ WAREHOUSE_MIN_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MIN_IN_FLIGHT: /],
   [{ WAREHOUSE: 'oracle' }, /^invalid setting WAREHOUSE: must be one of duckdb, bigquery$/],
   [{ WAREHOUSE: 'bigquery' }, /^invalid setting BIGQUERY_PROJECT: required when WAREHOUSE=bigquery$/],
   [{ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'Not A Project' }, /^invalid setting BIGQUERY_PROJECT: not a GCP project id/],

@@ -110,6 +110,31 @@ describe('one ETA for the whole backfill', () => {
     expect(backfillEtaSeconds({ phases, progress, referenceRatePerMinute: (n) => (n === 'later' ? 20 : null) })).toBe(240);
   });
 
+  test('work model: slot time per date and the parallelism seen, so a processor alone later is not assumed to crawl', () => {
+    // Phase 3: five processors share 4 slots; each writes 2 dates/min holding a slot 24 s per date
+    // → 5 × 2/60 × 24 = 4 slots busy. Phase 4: one processor, 120 dates, unmeasured (the mean, 24 s)
+    // with a window of 6 → it gets all 4 slots: 120 × 24 s / 4 = 720 s.
+    const withMs = (name: string, remaining: number, rate: number | null, ms: number | null, phase = 3, concurrency = 6): ProcessorProgress => ({
+      ...p(name, remaining, rate, phase),
+      warehouseMsPerDate: ms,
+      concurrency,
+    });
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const progress = new Map<string, ProcessorProgress>([
+      ...names.map((n): [string, ProcessorProgress] => [n, withMs(n, 0, 2, 24_000)]),
+      ['later', withMs('later', 120, null, null, 4, 0)],
+    ]);
+    const phases = [{ phase: 3, groups: [names] }, { phase: 4, groups: [['later']] }];
+    expect(backfillEtaSeconds({ phases, progress })).toBe(720);
+    // Negative control: without slot times the rate model assumes the later processor runs at the
+    // mean rate seen while sharing (2/min) → 60 min, five times too long.
+    const bare = new Map([...progress].map(([k, v]): [string, ProcessorProgress] => [k, { ...v, warehouseMsPerDate: null }]));
+    expect(backfillEtaSeconds({ phases, progress: bare })).toBe(3_600);
+    // A small window bounds a lone processor: 120 × 24 s / 2 = 1,440 s.
+    progress.set('later', withMs('later', 120, null, null, 4, 2));
+    expect(backfillEtaSeconds({ phases, progress })).toBe(1_440);
+  });
+
   test('unknown until something has a rate; zero once everything is finished', () => {
     const phases = [{ phase: 3, groups: [['a']] }];
     expect(backfillEtaSeconds({ phases, progress: new Map([['a', p('a', 10, null)]]) })).toBeNull();

@@ -1,0 +1,112 @@
+/**
+ * The orchestrated run's worker, in a process of its own so the bench can read the worker's CPU
+ * seconds and peak RSS alone (from /proc), apart from the bench's client and the Temporal server.
+ * It is the production worker (createBackfillWorker) over DuckDB, its warehouse wrapped in the
+ * BenchWarehouse (calls in flight, call intervals, optionally the latency model).
+ *
+ * Driven over the IPC channel of child_process.fork:
+ *   parent → { type: 'start', options }   child → { type: 'ready', pid } (or { type: 'failed', message })
+ *   child → { type: 'over-cap', inFlight } the first time the warehouse sees more calls than the cap
+ *   parent → { type: 'stop' }              child → { type: 'stopped', stats } after writing the call
+ *                                          intervals to options.intervalsFile, then exits
+ */
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
+import { createLogger, installTemporalRuntime } from '../../src/logger';
+import { DuckDbWarehouse } from '../../src/warehouse';
+import { createBackfillWorker, type BackfillWorkerOptions } from '../../src/worker';
+import { BenchWarehouse, type BenchWarehouseStats } from './bench-warehouse';
+
+export interface BenchWorkerOptions {
+  temporalAddress: string;
+  taskQueue: string;
+  slotsTaskQueue: string;
+  duckdbPath: string;
+  exportDir: string;
+  /** The deployment-wide cap (config.warehouseMaxInFlight). */
+  cap: number;
+  logLevel: string;
+  /** The workflow bundle the parent built once (bundling in here would inflate the worker's peak RSS). */
+  workflowBundlePath: string;
+  /** A variant's extra worker options, passed through as given (e.g. slotLeasing). */
+  workerOptions: Record<string, unknown>;
+  /** The latency model (bench:scale): processor → ms per date. */
+  dateLatencyMs?: Record<string, number>;
+  /** Where the call intervals are written on stop (JSON). */
+  intervalsFile: string;
+}
+
+export type ParentMessage = { type: 'start'; options: BenchWorkerOptions } | { type: 'stop' };
+export type ChildMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'failed'; message: string }
+  | { type: 'over-cap'; inFlight: number }
+  | { type: 'stopped'; stats: BenchWarehouseStats };
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+async function start(options: BenchWorkerOptions): Promise<void> {
+  const logger = createLogger({ level: options.logLevel });
+  installTemporalRuntime(logger);
+  const config = loadConfig(
+    {},
+    {
+      warehouse: 'duckdb',
+      temporalAddress: options.temporalAddress,
+      taskQueue: options.taskQueue,
+      slotsTaskQueue: options.slotsTaskQueue,
+      duckdbPath: options.duckdbPath,
+      exportDir: options.exportDir,
+      warehouseMaxInFlight: options.cap,
+      logLevel: options.logLevel as 'warn',
+    },
+  );
+  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const clientConnection = await Connection.connect({ address: options.temporalAddress });
+  const client = new Client({ connection: clientConnection });
+  const warehouse = new BenchWarehouse(new DuckDbWarehouse({ path: options.duckdbPath }), {
+    cap: options.cap,
+    ...(options.dateLatencyMs ? { dateLatencyMs: options.dateLatencyMs } : {}),
+    onOverCap: (inFlight) => void send({ type: 'over-cap', inFlight }),
+  });
+  const base: BackfillWorkerOptions = {
+    config,
+    logger,
+    connection,
+    client,
+    warehouse,
+    workflowBundle: { codePath: options.workflowBundlePath },
+  };
+  // Options another change may not have added yet (slotLeasing) pass through untyped.
+  const worker = await createBackfillWorker({ ...base, ...(options.workerOptions as Partial<BackfillWorkerOptions>) });
+  const running = worker.run();
+  process.on('message', (m: ParentMessage) => {
+    if (m.type !== 'stop') return;
+    void (async () => {
+      worker.shutdown();
+      await running.catch((err: unknown) => logger.error({ err }, 'worker ended with an error'));
+      await warehouse.close();
+      await clientConnection.close();
+      await connection.close();
+      fs.writeFileSync(options.intervalsFile, JSON.stringify(warehouse.intervals));
+      await send({ type: 'stopped', stats: warehouse.snapshot() });
+      process.exit(0);
+    })();
+  });
+  await send({ type: 'ready', pid: process.pid });
+}
+
+process.once('message', (m: ParentMessage) => {
+  if (m.type !== 'start') return;
+  start(m.options).catch(async (err: unknown) => {
+    await send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    process.exit(1);
+  });
+});

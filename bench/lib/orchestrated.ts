@@ -1,0 +1,258 @@
+/**
+ * One orchestrated run of the bench: a fresh Temporal dev server (with the variant's extra
+ * arguments), a fresh copy of the seeded DuckDB file, the production worker in a child process
+ * (bench-worker.ts) with the variant's worker options, and the backfill started and awaited as
+ * `backfill start --wait` would. Measures, over the backfill alone (worker start-up excluded):
+ * wall seconds, the worker's and the server's CPU seconds (/proc), the worker's peak RSS, the
+ * warehouse's calls (in flight, intervals), the longest history of any run of any workflow on the
+ * server (closed continued-as-new runs included), and — polled every couple of seconds — the
+ * whole-backfill ETA `status` shows, for the forecast-accuracy figures.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
+import { findFreePort, startDevServer } from '../../src/devserver';
+import { percentFinished } from '../../src/shared/progress';
+import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
+import type { BenchWarehouseStats } from './bench-warehouse';
+import { epochMs } from './bench-warehouse';
+import type { BenchWorkerOptions, ChildMessage, ParentMessage } from './bench-worker';
+import type { EtaSample } from './forecast';
+import { processCpuSeconds, processPeakRssMiB } from './procfs';
+import type { CallInterval } from './schedule';
+
+/** One way of running the orchestrated backfill, for ablation: what a change buys shows as the difference. */
+export interface Variant {
+  name: string;
+  description: string;
+  /** Extra createBackfillWorker options (passed through as given). */
+  workerOptions: Record<string, unknown>;
+  /** Extra `temporal server start-dev` arguments. */
+  serverArgs: string[];
+}
+
+export const VARIANTS: readonly Variant[] = [
+  { name: 'default', description: 'default settings', workerOptions: {}, serverArgs: [] },
+  {
+    name: 'per-date-slots',
+    // BackfillWorkerOptions.slotLeasing: 'process' (default) leases a share of the cap per worker
+    // process; 'per-date' is the earlier protocol, one update and one signal to the slots workflow
+    // per date. Passed through untyped, so this variant still runs (as the default) on a tree
+    // where the option does not exist.
+    description: "slotLeasing 'per-date': an update and a signal to the slots workflow for every date",
+    workerOptions: { slotLeasing: 'per-date' },
+    serverArgs: [],
+  },
+  {
+    name: 'eager-dispatch',
+    description: 'dev server with system.enableActivityEagerExecution=true (the SDK asks for eager activities by default)',
+    workerOptions: {},
+    serverArgs: ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+  },
+];
+
+/** The variants BENCH_VARIANTS names ("all", or a comma-separated list); `fallback` when unset. */
+export function selectVariants(spec: string | undefined, fallback: string): Variant[] {
+  const text = spec === undefined || spec.trim() === '' ? fallback : spec;
+  if (text.trim() === 'all') return [...VARIANTS];
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  return names.map((name) => {
+    const v = VARIANTS.find((x) => x.name === name);
+    if (!v) throw new Error(`BENCH_VARIANTS: unknown variant "${name}"; known: ${VARIANTS.map((x) => x.name).join(', ')}, or all`);
+    return v;
+  });
+}
+
+export interface HistoryFigures {
+  /** Runs of every workflow on the server, closed continued-as-new runs included. */
+  runs: number;
+  maxHistoryEventsPerRun: number;
+  /** workflow type → the longest history of any of its runs. */
+  maxByWorkflowType: Record<string, number>;
+  longestRun: { workflowId: string; runId: string; type: string; events: number } | null;
+}
+
+export interface OrchestratedRun {
+  variant: Variant;
+  backfillId: string;
+  startMs: number;
+  endMs: number;
+  seconds: number;
+  result: BackfillResult;
+  /** Processor × date activities done. */
+  dateTasks: number;
+  workerCpuSeconds: number | null;
+  serverCpuSeconds: number | null;
+  peakWorkerRssMiB: number | null;
+  warehouse: BenchWarehouseStats;
+  intervals: CallInterval[];
+  history: HistoryFigures;
+  etaSamples: EtaSample[];
+  serverStartupMs: number;
+}
+
+export interface OrchestratedOptions {
+  variant: Variant;
+  cliPath: string;
+  /** A folder of its own for this run (server database, logs, warehouse copy, exports). */
+  dir: string;
+  /** The seeded DuckDB file, copied for this run. */
+  templateDuckdb: string;
+  workflowBundlePath: string;
+  request: BackfillRequest;
+  cap: number;
+  dateLatencyMs?: Record<string, number>;
+  /** How often to read the ETA `status` shows (ms); 0: never. */
+  etaPollMs: number;
+  logger: Logger;
+}
+
+/** Longest histories over every run of every workflow the server knows. */
+export async function historyFigures(client: Client): Promise<HistoryFigures> {
+  const out: HistoryFigures = { runs: 0, maxHistoryEventsPerRun: 0, maxByWorkflowType: {}, longestRun: null };
+  for await (const info of client.workflow.list()) {
+    let events = info.historyLength;
+    // Visibility records a running workflow's length at its last update; ask the workflow itself.
+    if (info.status.name === 'RUNNING' || !(events > 0)) {
+      const handle = client.workflow.getHandle(info.workflowId, info.runId);
+      events = info.status.name === 'RUNNING' ? (await handle.describe()).historyLength : (await handle.fetchHistory()).events?.length ?? 0;
+    }
+    out.runs += 1;
+    out.maxByWorkflowType[info.type] = Math.max(out.maxByWorkflowType[info.type] ?? 0, events);
+    if (events > out.maxHistoryEventsPerRun) {
+      out.maxHistoryEventsPerRun = events;
+      out.longestRun = { workflowId: info.workflowId, runId: info.runId, type: info.type, events };
+    }
+  }
+  return out;
+}
+
+function waitFor<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`bench worker: no "${type}" within ${timeoutMs / 1000} s`)), timeoutMs);
+    const onMessage = (m: ChildMessage): void => {
+      if (m.type === type) done(undefined, m as Extract<ChildMessage, { type: T }>);
+      else if (m.type === 'failed') done(new Error(`bench worker failed: ${m.message}`));
+    };
+    const onExit = (code: number | null): void => done(new Error(`bench worker exited (code ${String(code)}) before "${type}"`));
+    const done = (err?: Error, m?: Extract<ChildMessage, { type: T }>): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m as Extract<ChildMessage, { type: T }>);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runOrchestrated(options: OrchestratedOptions): Promise<OrchestratedRun> {
+  const { variant, dir, logger } = options;
+  fs.mkdirSync(dir, { recursive: true });
+  const duckdbPath = path.join(dir, 'warehouse.duckdb');
+  fs.copyFileSync(options.templateDuckdb, duckdbPath);
+  const server = await startDevServer({
+    cliPath: options.cliPath,
+    port: await findFreePort(),
+    headless: true,
+    dbFilename: path.join(dir, 'temporal.sqlite'),
+    logFile: path.join(dir, 'temporal.log'),
+    extraArgs: variant.serverArgs,
+    startTimeoutMs: 90_000,
+  });
+  const logFd = fs.openSync(path.join(dir, 'worker.log'), 'a');
+  const child = fork(path.join(__dirname, 'bench-worker.js'), [], { stdio: ['ignore', logFd, logFd, 'ipc'] });
+  fs.closeSync(logFd);
+  const clientConnection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection: clientConnection });
+  try {
+    const taskQueue = `bench-${variant.name}`;
+    const workerOptions: BenchWorkerOptions = {
+      temporalAddress: server.address,
+      taskQueue,
+      slotsTaskQueue: `${taskQueue}-slots`,
+      duckdbPath,
+      exportDir: path.join(dir, 'exports'),
+      cap: options.cap,
+      logLevel: 'warn',
+      workflowBundlePath: options.workflowBundlePath,
+      workerOptions: variant.workerOptions,
+      intervalsFile: path.join(dir, 'intervals.json'),
+      ...(options.dateLatencyMs ? { dateLatencyMs: options.dateLatencyMs } : {}),
+    };
+    const ready = waitFor(child, 'ready', 120_000);
+    child.send({ type: 'start', options: workerOptions } satisfies ParentMessage);
+    const { pid: workerPid } = await ready;
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'over-cap') {
+        logger.error({ variant: variant.name, inFlight: m.inFlight, cap: options.cap }, 'WAREHOUSE CAP EXCEEDED');
+        process.stdout.write(`\n!!! ${variant.name}: ${m.inFlight} warehouse operations in flight, above the cap of ${options.cap} !!!\n\n`);
+      }
+    });
+
+    const workerCpu0 = processCpuSeconds(workerPid);
+    const serverCpu0 = processCpuSeconds(server.pid);
+    const startMs = epochMs();
+    const { backfillId, handle } = await startBackfill(client, taskQueue, options.request);
+    const etaSamples: EtaSample[] = [];
+    let finished = false;
+    const poller = (async () => {
+      if (options.etaPollMs <= 0) return;
+      while (!finished) {
+        await sleep(options.etaPollMs);
+        if (finished) break;
+        try {
+          const status = await getBackfillStatus(client, backfillId);
+          if (status.status === 'RUNNING' && status.progress) {
+            etaSamples.push({ atMs: epochMs(), percentFinished: percentFinished(status.progress.processors), etaSeconds: status.progress.etaSeconds });
+          }
+        } catch (err) {
+          logger.debug({ err }, 'status poll failed');
+        }
+      }
+    })();
+    const result = await handle.result();
+    const endMs = epochMs();
+    finished = true;
+    await poller;
+    const workerCpu1 = processCpuSeconds(workerPid);
+    const serverCpu1 = processCpuSeconds(server.pid);
+    const peakWorkerRssMiB = processPeakRssMiB(workerPid);
+
+    // Visibility catches up with the last closes within moments.
+    await sleep(1_500);
+    const history = await historyFigures(client);
+    const stopped = waitFor(child, 'stopped', 60_000);
+    child.send({ type: 'stop' } satisfies ParentMessage);
+    const { stats } = await stopped;
+    const intervals = JSON.parse(fs.readFileSync(workerOptions.intervalsFile, 'utf8')) as CallInterval[];
+    const dateTasks = result.processors.reduce((n, p) => n + p.done + Object.keys(p.failed).length, 0);
+    return {
+      variant,
+      backfillId,
+      startMs,
+      endMs,
+      seconds: (endMs - startMs) / 1000,
+      result,
+      dateTasks,
+      workerCpuSeconds: workerCpu0 === null || workerCpu1 === null ? null : workerCpu1 - workerCpu0,
+      serverCpuSeconds: serverCpu0 === null || serverCpu1 === null ? null : serverCpu1 - serverCpu0,
+      peakWorkerRssMiB,
+      warehouse: stats,
+      intervals,
+      history,
+      etaSamples,
+      serverStartupMs: server.startupMs,
+    };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await clientConnection.close();
+    await server.stop();
+  }
+}

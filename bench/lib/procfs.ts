@@ -1,0 +1,59 @@
+/**
+ * CPU seconds and peak memory of a process, read from Linux's /proc: the bench profiles the worker
+ * process and the Temporal dev server separately. Parsing is pure (unit-tested); reading returns
+ * null off Linux or when the process is gone, so a bench still reports everything else.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+
+/** utime + stime, in clock ticks, from the text of /proc/<pid>/stat. */
+export function parseProcStatCpuTicks(stat: string): number {
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses: split after the last ")".
+  const close = stat.lastIndexOf(')');
+  if (close < 0) throw new Error('not a /proc/<pid>/stat line');
+  const fields = stat.slice(close + 2).trim().split(/\s+/);
+  // fields[0] is field 3 (state); utime is field 14, stime field 15.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('no utime/stime in /proc/<pid>/stat');
+  return utime + stime;
+}
+
+/** A field of /proc/<pid>/status in KiB (VmHWM: peak resident set; VmRSS: current), or null. */
+export function parseStatusKiB(status: string, field: 'VmHWM' | 'VmRSS'): number | null {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+  return m?.[1] === undefined ? null : Number(m[1]);
+}
+
+let ticksPerSecond: number | undefined;
+
+/** The kernel's USER_HZ (almost always 100). */
+export function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far; null when unreadable. */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    return parseProcStatCpuTicks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicksPerSecond();
+  } catch {
+    return null;
+  }
+}
+
+/** Peak resident set of a process so far, MiB; null when unreadable. */
+export function processPeakRssMiB(pid: number): number | null {
+  try {
+    const kib = parseStatusKiB(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmHWM');
+    return kib === null ? null : Math.round(kib / 1024);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * A `Warehouse` decorator for the failure- and cost-budget tests, at the interface every engine sits
+ * behind: it can make one processor's per-date work fail permanently (a missing input, while
+ * `active()` says so), and it can report a given number of billed bytes for every per-date
+ * statement through `onJobStatistics`, as the BigQuery engine does with its job statistics. It
+ * records which dates of which processor the per-date work was attempted for.
+ */
+import {
+  WarehouseError,
+  type DeduplicateArgs,
+  type QueryOptions,
+  type ReplacePartitionArgs,
+  type Row,
+  type SqlParams,
+  type TableRef,
+  type TableSpec,
+  type Warehouse,
+} from '../../src/warehouse/types';
+
+export interface SteeringOptions {
+  /** Every per-date call of this processor fails with a MissingInputError while `active()`. */
+  poison?: { processor: string; message: string; active: () => boolean };
+  /** Bytes billed reported for each per-date statement (labelled with a date) that succeeded. */
+  bytesPerStatement?: number;
+}
+
+export class SteeringWarehouse implements Warehouse {
+  readonly kind: string;
+  readonly dialect: Warehouse['dialect'];
+  /** processor → the dates its per-date work was attempted for. */
+  readonly attempted = new Map<string, Set<string>>();
+  /** Bytes reported through onJobStatistics. */
+  reportedBytes = 0;
+
+  constructor(
+    private readonly inner: Warehouse,
+    private readonly options: SteeringOptions,
+  ) {
+    this.kind = inner.kind;
+    this.dialect = inner.dialect;
+  }
+
+  private async call<T>(opts: QueryOptions | undefined, run: () => Promise<T>): Promise<T> {
+    const labels = opts?.labels;
+    const perDate = labels?.date !== undefined && labels.processor !== undefined;
+    if (perDate) {
+      const dates = this.attempted.get(labels.processor!) ?? new Set<string>();
+      dates.add(labels.date!);
+      this.attempted.set(labels.processor!, dates);
+      const poison = this.options.poison;
+      if (poison && labels.processor === poison.processor && poison.active()) throw new WarehouseError(poison.message, 'missing_input');
+    }
+    const result = await run();
+    const bytes = this.options.bytesPerStatement;
+    if (perDate && bytes !== undefined && bytes > 0) {
+      this.reportedBytes += bytes;
+      opts?.onJobStatistics?.({ bytesBilled: bytes, bytesProcessed: bytes });
+    }
+    return result;
+  }
+
+  query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
+    return this.call(opts, () => this.inner.query<T>(sql, params, opts));
+  }
+
+  execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
+    return this.call(opts, () => this.inner.execute(sql, params, opts));
+  }
+
+  replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
+    return this.call(opts, () => this.inner.replacePartition(args, opts));
+  }
+
+  deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
+    return this.call(opts, () => this.inner.deduplicate(args, opts));
+  }
+
+  tableExists(ref: TableRef): Promise<boolean> {
+    return this.inner.tableExists(ref);
+  }
+
+  ensureTable(spec: TableSpec): Promise<void> {
+    return this.inner.ensureTable(spec);
+  }
+
+  appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
+    return this.inner.appendRows(spec, rows);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
