@@ -228,6 +228,8 @@ async function main(): Promise<void> {
       peakWorkerRssMiB: mainFigures.peakWorkerRssMiB,
       workerCpuSeconds: mainFigures.workerCpuSeconds,
       serverCpuSeconds: mainFigures.serverCpuSeconds,
+      /** Adaptive load during the measured run: the admitted limit sampled with the ETA, and its changes. */
+      admittedWarehouseLimit: main.admitted,
       direct: {
         seconds: Number(direct.run.seconds.toFixed(2)),
         dateTasks: direct.run.dateTasks,
@@ -317,6 +319,10 @@ async function main(): Promise<void> {
           fmt(p.direct.datesPerHour, 0),
         ]),
       ),
+    );
+    say(
+      `\nAdaptive load: admitted limit min ${main.admitted.min ?? '—'}, mean ${main.admitted.mean ?? '—'} of cap ${cap} over ${main.admitted.samples} samples` +
+        (main.admitted.changes.length > 0 ? `; changes:\n${main.admitted.changes.map((c) => `  ${c}`).join('\n')}` : '; no change'),
     );
     say(`\nForecast accuracy of the whole-backfill ETA (${main.etaSamples.length} samples, run of ${main.seconds.toFixed(0)} s)`);
     say(

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
+import { WAREHOUSE_LOAD_MEMO, type WarehouseLoadMemo } from '../../src/shared/messages';
 import { findFreePort, startDevServer } from '../../src/devserver';
 import { percentFinished } from '../../src/shared/progress';
 import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
@@ -91,7 +92,17 @@ export interface OrchestratedRun {
   intervals: CallInterval[];
   history: HistoryFigures;
   etaSamples: EtaSample[];
+  /** The admitted warehouse limit (adaptive load) at each poll, from the slots workflow's memo, and its changes. */
+  admitted: AdmittedFigures;
   serverStartupMs: number;
+}
+
+export interface AdmittedFigures {
+  samples: number;
+  min: number | null;
+  mean: number | null;
+  /** Distinct changes seen (from → to: reason), in order. */
+  changes: string[];
 }
 
 export interface OrchestratedOptions {
@@ -201,6 +212,17 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     const startMs = epochMs();
     const { backfillId, handle } = await startBackfill(client, taskQueue, options.request);
     const etaSamples: EtaSample[] = [];
+    const limits: number[] = [];
+    const changes: string[] = [];
+    const sampleAdmitted = async (): Promise<void> => {
+      for await (const wf of client.workflow.list({ query: `WorkflowType = 'warehouseSlotsWorkflow' AND ExecutionStatus = 'Running'` })) {
+        const memo = (await client.workflow.getHandle(wf.workflowId).describe()).memo?.[WAREHOUSE_LOAD_MEMO] as WarehouseLoadMemo | undefined;
+        if (!memo) continue;
+        limits.push(memo.limit);
+        const change = memo.lastChange ? `${memo.lastChange.from} → ${memo.lastChange.to}: ${memo.lastChange.reason}` : undefined;
+        if (change && changes[changes.length - 1] !== change) changes.push(change);
+      }
+    };
     let finished = false;
     const poller = (async () => {
       if (options.etaPollMs <= 0) return;
@@ -212,6 +234,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
           if (status.status === 'RUNNING' && status.progress) {
             etaSamples.push({ atMs: epochMs(), percentFinished: percentFinished(status.progress.processors), etaSeconds: status.progress.etaSeconds });
           }
+          await sampleAdmitted();
         } catch (err) {
           logger.debug({ err }, 'status poll failed');
         }
@@ -248,6 +271,12 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       intervals,
       history,
       etaSamples,
+      admitted: {
+        samples: limits.length,
+        min: limits.length > 0 ? Math.min(...limits) : null,
+        mean: limits.length > 0 ? Number((limits.reduce((a, b) => a + b, 0) / limits.length).toFixed(2)) : null,
+        changes,
+      },
       serverStartupMs: server.startupMs,
     };
   } finally {

@@ -5,6 +5,7 @@ import { percentFinished } from '../shared/progress';
 import { formatCoverage } from '../report/coverage';
 import type { BackfillProgress, PhaseGateReport, ProcessorProgress } from '../shared/types';
 import { formatFailureBudget } from '../shared/failure-budget';
+import { formatWarehouseLoad } from '../client/warehouse-load';
 
 export { formatCoverage } from '../report/coverage';
 
@@ -63,6 +64,7 @@ export function formatStatus(s: BackfillStatus): string {
   if (p) {
     lines.push(`  range ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, ETA ${duration(p.etaSeconds)}`);
     lines.push(...budgetLines(p));
+    if (s.warehouseLoad) lines.push(`  ${formatWarehouseLoad(s.warehouseLoad)}`);
     const thresholds = Object.entries(p.gateThresholds ?? {});
     if (thresholds.length > 0) lines.push(`  gate thresholds: ${thresholds.map(([k, v]) => `${k} ≥ ${v}`).join(', ')} (the processors' own for the rest)`);
     for (const proc of p.processors) lines.push(processorLine(proc));
@@ -184,6 +186,7 @@ export function statusJson(s: BackfillStatus): unknown {
     pauseReason: s.progress?.pauseReason ?? null,
     ...(s.progress?.failureBudget !== undefined ? { failureBudget: s.progress.failureBudget } : {}),
     cost: s.progress?.cost ?? null,
+    ...(s.warehouseLoad ? { warehouseLoad: s.warehouseLoad } : {}),
     processors,
     gates: s.progress?.gates ?? s.result?.gates ?? [],
     ...(s.note ? { note: s.note } : {}),

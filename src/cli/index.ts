@@ -4,8 +4,9 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ConfigError, loadConfig, parseGateThresholds, type Config } from '../config';
+import { ConfigError, loadConfig, parseGateThresholds, warehouseKey, type Config } from '../config';
 import { backfillIdFor, getBackfillStatus, startBackfill } from '../client/backfill-client';
+import { warehouseLoad } from '../client/warehouse-load';
 import { retryBackfill, RetryRefused, type RetryKind } from '../client/follow-up';
 import { KNOWN_PHASES } from '../pipeline/registry';
 import {
@@ -315,7 +316,10 @@ export function createCli(ctx: CliContext): Command {
         return;
       }
       const status = await withBackfill(ctx, id, (client) => getBackfillStatus(client, id));
-      line(ctx, opts.json ? JSON.stringify(statusJson(status), null, 2) : formatStatus(status));
+      // The deployment's admitted warehouse load (adaptive), from the slots workflow's memo; a status without it is still a status.
+      const load = status.status === 'RUNNING' ? await warehouseLoad(await ctx.client(), warehouseKey(ctx.config())).catch(() => undefined) : undefined;
+      const shown = load ? { ...status, warehouseLoad: load } : status;
+      line(ctx, opts.json ? JSON.stringify(statusJson(shown), null, 2) : formatStatus(shown));
     });
 
   program

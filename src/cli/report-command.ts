@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { warehouseLoad } from '../client/warehouse-load';
+import { warehouseKey } from '../config';
 import { createExportSink, ExportLocationError, type ExportSink } from '../exports';
 import { backfillRequestOf, buildBackfillReport, reportStatus, writeReportHtml, type BackfillReport } from '../report';
 import { createWarehouse, WarehouseError } from '../warehouse';
@@ -95,6 +97,10 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
       let request;
       try {
         status = await reportStatus(client, id);
+        if (status.status === 'RUNNING') {
+          const load = await warehouseLoad(client, warehouseKey(config)).catch(() => undefined);
+          if (load) status = { ...status, warehouseLoad: load };
+        }
         request = await backfillRequestOf(client, id);
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw new CliError(`no backfill with id "${id}"`);

@@ -6,7 +6,7 @@ import { isIsoDate } from '../pipeline/dates';
 import { backfillEtaSeconds } from '../shared/progress';
 import { createHash } from 'node:crypto';
 import { type Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { backfillProgressQuery, processorProgressQuery } from '../shared/messages';
+import { backfillProgressQuery, processorProgressQuery, type WarehouseLoadMemo } from '../shared/messages';
 import { BACKFILL_ID, BACKFILL_STATUS } from '../shared/search-attributes';
 import type { BackfillProgress, BackfillRequest, BackfillResult, ProcessorProgress } from '../shared/types';
 import type { backfillWorkflow } from '../workflows';
@@ -89,6 +89,8 @@ export interface BackfillStatus {
   followUpOf?: string;
   /** On an original that has follow-ups: each, oldest first. */
   followUps?: FollowUpSummary[];
+  /** The warehouse load admitted deployment-wide now (adaptive load), when the caller read it. */
+  warehouseLoad?: WarehouseLoadMemo;
 }
 
 export interface FollowUpSummary {

@@ -17,6 +17,7 @@ import { getProcessor, planPhases } from '../pipeline/registry';
 import type { ProcessorDef, TableProcessorDef } from '../pipeline/types';
 import type { CostStatus, PauseReason, PhaseGateReport, ProcessorProgress } from '../shared/types';
 import { formatFailureBudget } from '../shared/failure-budget';
+import { formatWarehouseLoad } from '../client/warehouse-load';
 import { parseTimestamp, type QueryOptions, sqlDate, type Warehouse } from '../warehouse/types';
 import { classifyDates, type CoverageExplanation, type DateCell, type DateState, explainDateCoverage } from './coverage';
 
@@ -99,6 +100,8 @@ export interface BackfillReport {
   failureBudget: string | null;
   /** Bytes billed against the budget, when a budget is set or bytes were billed. */
   cost: CostStatus | null;
+  /** The warehouse load admitted deployment-wide (adaptive load), as the slots workflow last recorded it. */
+  warehouseLoad: string | null;
 }
 
 export interface BuildReportOptions {
@@ -168,6 +171,7 @@ export async function buildBackfillReport(options: BuildReportOptions): Promise<
     pauseReason: status.progress?.pauseReason ?? null,
     failureBudget: status.progress?.failureBudget !== undefined ? formatFailureBudget(status.progress.failureBudget) : null,
     cost: status.progress?.cost ?? null,
+    warehouseLoad: status.warehouseLoad ? formatWarehouseLoad(status.warehouseLoad).replace(/^warehouse load: /, '') : null,
   };
 }
 

@@ -150,6 +150,7 @@ function header(r: BackfillReport, totals: Record<DateState, number>): string {
     ['Generated', utc(r.generatedAt)],
   ];
   if (r.failureBudget !== null) meta.push(['Failure budget', r.failureBudget]);
+  if (r.warehouseLoad) meta.push(['Warehouse load', r.warehouseLoad]);
   if (r.cost) {
     const c = r.cost;
     meta.push([

@@ -6,12 +6,14 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { slotsWorkflowId } from '../../src/activities/temporal-slots';
+import { runCli } from '../../src/cli';
 import { startBackfill } from '../../src/client/backfill-client';
 import { formatWarehouseLoad, warehouseLoad } from '../../src/client/warehouse-load';
 import { warehouseKey } from '../../src/config';
 import { admittedLimit, slotsStateQuery, type SlotsState } from '../../src/shared/messages';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
 import { FaultyWarehouse } from '../helpers/faulty-warehouse';
+import { testServerAddress } from '../helpers/temporal-env';
 
 const CAP = 4;
 const BASE_LATENCY_MS = 150;
@@ -54,7 +56,7 @@ describe('adaptive warehouse load', () => {
       }, 50, giveUpMs);
     const sampler = setInterval(() => void limitNow().then((l) => l !== undefined && seen.push(l)), 100);
     try {
-      const { handle } = await startBackfill(env.client, worker.config.taskQueue, {
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
         from: '2024-10-22',
         to: '2024-11-12',
         phases: [3],
@@ -74,6 +76,15 @@ describe('adaptive warehouse load', () => {
         const load = await warehouseLoad(env.client, warehouseKey(worker.config));
         return load && load.limit < CAP ? load : undefined;
       }, 50, 30_000);
+      // …and `backfill status` prints it.
+      let out = '';
+      const code = await runCli(['status', backfillId], {
+        out: (s) => (out += s),
+        err: () => undefined,
+        env: { TEMPORAL_ADDRESS: testServerAddress(), BACKFILL_TASK_QUEUE: worker.config.taskQueue, DUCKDB_PATH: worker.config.duckdbPath, WAREHOUSE_MAX_IN_FLIGHT: String(CAP) },
+      });
+      expect(code).toBe(0);
+      expect(out).toMatch(new RegExp(`warehouse load: \\d of ${CAP} operations admitted at once \\(adaptive, floor 1\\) — last change`));
       expect(formatWarehouseLoad(shown)).toMatch(new RegExp(`^warehouse load: \\d of ${CAP} operations admitted at once \\(adaptive, floor 1\\) — last change \\d → \\d: .*transient warehouse error`));
 
       mode = 'healthy';
