@@ -131,11 +131,16 @@ export function scrubSecrets(value: unknown, known: readonly string[] = [], dept
   if (Array.isArray(value)) return value.map(next);
   if (value instanceof Error) {
     const copy = Object.create(Object.getPrototypeOf(value) as object) as Error & Record<string, unknown>;
-    for (const [k, v] of Object.entries(value)) copy[k] = isSecretKey(k) ? REDACTED : next(v);
-    copy.name = value.name;
-    copy.message = scrubText(value.message, known);
-    if (value.stack !== undefined) copy.stack = scrubText(value.stack, known);
-    if (value.cause !== undefined) copy.cause = next(value.cause);
+    // Defined, not assigned: some error classes (Temporal's ApplicationFailure) make `name` a
+    // read-only property of their prototype, and assigning it would throw from inside a log call.
+    const set = (k: string, v: unknown, enumerable = true): void => {
+      Object.defineProperty(copy, k, { value: v, writable: true, configurable: true, enumerable });
+    };
+    for (const [k, v] of Object.entries(value)) set(k, isSecretKey(k) ? REDACTED : next(v));
+    set('name', value.name, false);
+    set('message', scrubText(value.message, known), false);
+    if (value.stack !== undefined) set('stack', scrubText(value.stack, known), false);
+    if (value.cause !== undefined) set('cause', next(value.cause), false);
     return copy;
   }
   if (value instanceof Date || value instanceof RegExp) return value;

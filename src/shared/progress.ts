@@ -178,7 +178,8 @@ export interface EtaInput {
  * Work model (when dates report how long they held a warehouse slot): a processor's remaining work
  * is its remaining dates × its mean slot time per date (or, before it has one, the mean of the
  * others'); a group takes its work ÷ the warehouse parallelism, or its longest processor's work ÷
- * what one window can use, whichever is longer. The parallelism is the most warehouse slots any
+ * what one window can use, or a running processor's remaining dates at its own observed rate,
+ * whichever is longest. The parallelism is the most warehouse slots any
  * group has kept busy so far (Σ rate × slot time). So a processor that will run alone later is not
  * assumed to crawl at the rate it would have had sharing the cap with four others — the rate
  * model's error, which made the bench's forecasts 2–3× too long.
@@ -230,6 +231,10 @@ function workModelEtaSeconds(input: EtaInput): number | null {
         work += processorWork;
         const window = p.concurrency > 0 ? Math.min(p.concurrency, parallelism) : parallelism;
         longest = Math.max(longest, processorWork / window);
+        // A processor with a rate of its own goes no faster than it does: what the slot time does
+        // not see (dispatch, retries, waits) is in its rate.
+        const rate = positive(p.ratePerMinute);
+        if (rate !== null) longest = Math.max(longest, (remaining / rate) * 60_000);
       }
       totalMs += Math.max(work / parallelism, longest);
     }

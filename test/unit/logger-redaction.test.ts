@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import pino, { type DestinationStream } from 'pino';
 import { loadConfig } from '../../src/config';
 import { createLogger, PinoTemporalLogger, scrubSecrets, secretEnvValues } from '../../src/logger';
@@ -125,4 +126,23 @@ test('scrubSecrets copies, never mutates, and keeps what JSON would print', () =
   expect(input.apiKey).toBe(API_KEY);
   expect(out.nested.url).toBe('https://example.com/x');
   expect(out.nested.when).toEqual(new Date(0));
+});
+
+test("Temporal's failures (read-only `name` on their prototype) are logged, scrubbed, at every level", () => {
+  // The SDK logs a failed activity attempt with its ApplicationFailure; copying one must not throw.
+  const failure = ApplicationFailure.retryable(`token ${TOKEN} expired`, 'TransientWarehouseError');
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', pretty: false, secrets: [TOKEN], destination: { write: (s: string) => void lines.push(s) } });
+  expect(() => logger.warn({ err: failure }, 'date attempt failed')).not.toThrow();
+  expect(() => logger.error(failure)).not.toThrow();
+  const text = lines.join('');
+  expect(text).toContain('token [redacted] expired');
+  expect(text).toContain('date attempt failed');
+  expect(text).not.toContain(TOKEN);
+  // Negative control: plain assignment, as before the fix, throws on this error class.
+  const copy = Object.create(Object.getPrototypeOf(failure) as object) as { name: string };
+  expect(() => {
+    'use strict';
+    copy.name = failure.name;
+  }).toThrow(TypeError);
 });

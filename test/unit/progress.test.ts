@@ -133,6 +133,9 @@ describe('one ETA for the whole backfill', () => {
     // A small window bounds a lone processor: 120 × 24 s / 2 = 1,440 s.
     progress.set('later', withMs('later', 120, null, null, 4, 2));
     expect(backfillEtaSeconds({ phases, progress })).toBe(1_440);
+    // A running processor goes no faster than its own rate: 10 dates at 2/min = 300 s, not 10 × 24 s / 4 = 60 s.
+    progress.set('a', withMs('a', 10, 2, 24_000));
+    expect(backfillEtaSeconds({ phases, progress })).toBe(300 + 1_440);
   });
 
   test('unknown until something has a rate; zero once everything is finished', () => {
