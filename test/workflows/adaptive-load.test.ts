@@ -29,7 +29,9 @@ describe('adaptive warehouse load', () => {
   });
 
   test(`backs off on transient errors and on latency, recovers, never above the cap of ${CAP}`, async () => {
-    const warehouse = await seededWarehouse('tiny');
+    // Enough work (Phases 3 and 4 of the small preset, ~370 dates at 150 ms or more each) that
+    // every step below finds dates still to write, however slow the machine.
+    const warehouse = await seededWarehouse('small');
     let mode: 'healthy' | 'errors' | 'slow' = 'healthy';
     let faulty: FaultyWarehouse | undefined;
     const worker = await startWorker(env, warehouse, {
@@ -58,8 +60,8 @@ describe('adaptive warehouse load', () => {
     try {
       const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
         from: '2024-10-22',
-        to: '2024-11-12',
-        phases: [3],
+        to: '2024-12-06',
+        phases: [3, 4],
         concurrency: 4,
         gatePolicy: 'wait',
         retry: { maximumAttempts: 20, initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500 },
