@@ -67,7 +67,7 @@ interface DirectMeasure {
 async function measureDirect(templateDuckdb: string, dir: string, request: BackfillRequest, cap: number, gateThresholds: Record<string, number>): Promise<DirectMeasure> {
   const duckdbPath = path.join(dir, 'direct.duckdb');
   fs.copyFileSync(templateDuckdb, duckdbPath);
-  const bench = new BenchWarehouse(new DuckDbWarehouse({ path: duckdbPath }), {
+  const bench = new BenchWarehouse(new DuckDbWarehouse({ path: duckdbPath, memoryLimit: loadConfig({}).duckdbMemoryLimit }), {
     cap,
     onOverCap: (n) => say(`\n!!! direct loop: ${n} warehouse operations in flight, above the cap of ${cap} !!!\n`),
   });

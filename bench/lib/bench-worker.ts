@@ -71,7 +71,8 @@ async function start(options: BenchWorkerOptions): Promise<void> {
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const clientConnection = await Connection.connect({ address: options.temporalAddress });
   const client = new Client({ connection: clientConnection });
-  const warehouse = new BenchWarehouse(new DuckDbWarehouse({ path: options.duckdbPath }), {
+  // Built as createWarehouse(config) would build it (memory limit included), wrapped to count calls.
+  const warehouse = new BenchWarehouse(new DuckDbWarehouse({ path: config.duckdbPath, memoryLimit: config.duckdbMemoryLimit }), {
     cap: options.cap,
     ...(options.dateLatencyMs ? { dateLatencyMs: options.dateLatencyMs } : {}),
     onOverCap: (inFlight) => void send({ type: 'over-cap', inFlight }),

@@ -47,6 +47,7 @@ test('the environment overrides defaults, and a set TEMPORAL_ADDRESS counts as e
 test.each([
   [{ WAREHOUSE_MAX_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
   [{ WAREHOUSE_ADAPTIVE: 'maybe' }, /^invalid setting WAREHOUSE_ADAPTIVE: /],
+  [{ DUCKDB_MEMORY_LIMIT: 'lots' }, /^invalid setting DUCKDB_MEMORY_LIMIT: a size such as 512MB or 2GB$/],
   [{ WAREHOUSE_MIN_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MIN_IN_FLIGHT: /],
   [{ WAREHOUSE: 'oracle' }, /^invalid setting WAREHOUSE: must be one of duckdb, bigquery$/],
   [{ WAREHOUSE: 'bigquery' }, /^invalid setting BIGQUERY_PROJECT: required when WAREHOUSE=bigquery$/],

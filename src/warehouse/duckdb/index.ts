@@ -13,11 +13,16 @@ export const duckdbEngine = defineEngine({
   description: 'embedded DuckDB file (the zero-setup default)',
   settings: {
     duckdbPath: z.string().min(1).default(path.join('.data', 'warehouse.duckdb')),
+    /** DuckDB's buffer-pool limit: a number and KB, MB or GB (DuckDB's own default is 80 % of RAM). */
+    duckdbMemoryLimit: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 512MB or 2GB')
+      .default('512MB'),
   },
-  env: { DUCKDB_PATH: 'duckdbPath' },
+  env: { DUCKDB_PATH: 'duckdbPath', DUCKDB_MEMORY_LIMIT: 'duckdbMemoryLimit' },
   // One file is one warehouse, whichever relative path names it.
   capKey: (s) => `duckdb:${path.resolve(s.duckdbPath)}`,
   dialect: () => duckdbDialect,
-  create: (s) => new DuckDbWarehouse({ path: s.duckdbPath }),
+  create: (s) => new DuckDbWarehouse({ path: s.duckdbPath, memoryLimit: s.duckdbMemoryLimit }),
   describe: (s) => ({ duckdbPath: path.resolve(s.duckdbPath) }),
 });

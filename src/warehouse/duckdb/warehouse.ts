@@ -86,6 +86,11 @@ export interface DuckDbWarehouseOptions {
   path: string;
   /** DuckDB threads per statement; keeps one big query from starving the worker. */
   threads?: number;
+  /**
+   * DuckDB's buffer-pool limit (e.g. "512MB"). DuckDB's own default is 80 % of the machine's
+   * memory, which lets one worker grow to gigabytes of cached pages on a big host.
+   */
+  memoryLimit?: string;
 }
 
 export class DuckDbWarehouse implements Warehouse {
@@ -107,6 +112,7 @@ export class DuckDbWarehouse implements Warehouse {
       if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
       const config: Record<string, string> = {};
       if (this.options.threads) config.threads = String(this.options.threads);
+      if (this.options.memoryLimit) config.memory_limit = this.options.memoryLimit;
       this.instance = DuckDBInstance.create(file, config).catch((err: unknown) => {
         this.instance = undefined;
         const e = classifyDuckDbError(err);
