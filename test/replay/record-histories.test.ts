@@ -11,7 +11,15 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../../src/client/backfill-client';
 import { retryBackfill } from '../../src/client/follow-up';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { approveGateSignal, backfillProgressQuery, pauseSignal, resumeSignal, retryPhaseSignal, setConcurrencyUpdate } from '../../src/shared/messages';
+import {
+  approveGateSignal,
+  backfillProgressQuery,
+  pauseSignal,
+  resumeSignal,
+  retryFailedSignal,
+  retryPhaseSignal,
+  setConcurrencyUpdate,
+} from '../../src/shared/messages';
 import type { ProcessorWorkflowInput, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import type { BackfillActivities } from '../../src/activities';
@@ -138,6 +146,33 @@ describe('record workflow histories for the replay test', () => {
     const load = await runSlotsLoad(env, { capacity: 2, requests: 30, processes: 3, holdMs: 20, historyEventLimit: 100, leasing: 'per-date' });
     if (load.runs < 2) throw new Error('the slots workflow did not roll over');
     await save('warehouse-slots-rollover', load.workflowId, load.firstRunId);
+  });
+
+  record('failure budget: a processor failing every date pauses the backfill; retry-failed + resume completes it', async () => {
+    let poisoned = true;
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: RunDateInput) {
+          if (poisoned && input.processor === 'player_game_summary') throw ApplicationFailure.nonRetryable('no box scores for this date', 'MissingInputError');
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const request = { from: '2024-10-22', to: '2024-11-12', phases: [3], processors: ['player_game_summary', 'team_offense_game_summary'], concurrency: 2, gatePolicy: 'wait' as const };
+      const { backfillId, handle } = await startBackfill(env.client, worker.config.taskQueue, request);
+      await eventually(async () => (await handle.query(backfillProgressQuery)).pauseReason?.kind === 'failures');
+      poisoned = false;
+      await handle.signal(retryFailedSignal);
+      await handle.signal(resumeSignal);
+      const result = await handle.result();
+      if (result.processors.some((p) => Object.keys(p.failed).length > 0)) throw new Error('expected no failed dates after retry-failed');
+      await save('backfill-failure-budget', backfillId);
+      await save('processor-backfill-failure-budget', `${backfillId}/player_game_summary`);
+    } finally {
+      await worker.stop();
+    }
   });
 
   record('warehouse slots: process shares contending, rolling over', async () => {

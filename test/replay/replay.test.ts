@@ -55,6 +55,7 @@ describe('replay of recorded histories', () => {
       'backfill: a failed gate and retry-phase': backfill.some((h) => signals(h).includes('retry-phase')),
       'backfill: a failed gate remediated': backfill.some((h) => h.input.gatePolicy === 'remediate'),
       'slots: rollover': of('warehouseSlotsWorkflow').some(continuedAsNew),
+      'failure budget: paused, failed dates requeued, resumed': processor.some((h) => signals(h).includes('requeue-failed') && signals(h).includes('resume')),
       'slots: process shares and health reports': of('warehouseSlotsWorkflow').some(
         (h) => updates(h).includes('lease-slots') && signals(h).includes('warehouse-health') && continuedAsNew(h),
       ),
@@ -65,6 +66,7 @@ describe('replay of recorded histories', () => {
       'backfill: a failed gate and retry-phase': true,
       'backfill: a failed gate remediated': true,
       'slots: rollover': true,
+      'failure budget: paused, failed dates requeued, resumed': true,
       'slots: process shares and health reports': true,
     });
   });
