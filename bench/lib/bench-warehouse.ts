@@ -9,7 +9,6 @@
  * Set-up calls (ensureTable at worker start, appendRows when seeding) pass through unmeasured.
  */
 import {
-  WarehouseError,
   type DeduplicateArgs,
   type QueryOptions,
   type ReplacePartitionArgs,
@@ -20,6 +19,7 @@ import {
   type Warehouse,
 } from '../../src/warehouse/types';
 import type { CallInterval } from './schedule';
+import { abortableSleep } from '../../src/warehouse/abortable-sleep';
 
 export interface BenchWarehouseOptions {
   /** The cap the run promises; a call that finds more than this in flight is counted and reported. */
@@ -128,19 +128,4 @@ export class BenchWarehouse implements Warehouse {
   close(): Promise<void> {
     return this.inner.close();
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cancelled = (): void => {
-      clearTimeout(timer);
-      reject(new WarehouseError('statement cancelled', 'cancelled'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    if (signal?.aborted) cancelled();
-    else signal?.addEventListener('abort', cancelled, { once: true });
-  });
 }

@@ -24,6 +24,10 @@ import type { BenchWorkerOptions, ChildMessage, ParentMessage } from './bench-wo
 import type { EtaSample } from './forecast';
 import { processCpuSeconds, processPeakRssMiB } from './procfs';
 import type { CallInterval } from './schedule';
+import { sleep, waitForChildMessage } from './child-messages';
+const waitFor = <T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> =>
+  waitForChildMessage<ChildMessage, T>(child, type, timeoutMs, 'bench worker');
+
 
 /** One way of running the orchestrated backfill, for ablation: what a change buys shows as the difference. */
 export interface Variant {
@@ -141,27 +145,7 @@ export async function historyFigures(client: Client): Promise<HistoryFigures> {
   return out;
 }
 
-function waitFor<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`bench worker: no "${type}" within ${timeoutMs / 1000} s`)), timeoutMs);
-    const onMessage = (m: ChildMessage): void => {
-      if (m.type === type) done(undefined, m as Extract<ChildMessage, { type: T }>);
-      else if (m.type === 'failed') done(new Error(`bench worker failed: ${m.message}`));
-    };
-    const onExit = (code: number | null): void => done(new Error(`bench worker exited (code ${String(code)}) before "${type}"`));
-    const done = (err?: Error, m?: Extract<ChildMessage, { type: T }>): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m as Extract<ChildMessage, { type: T }>);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runOrchestrated(options: OrchestratedOptions): Promise<OrchestratedRun> {
   const { variant, dir, logger } = options;

@@ -23,6 +23,10 @@ import type { LimitSample } from './overload-figures';
 import type { OverloadStats } from './overload-warehouse';
 import type { OverloadChildMessage, OverloadParentMessage, OverloadWorkerOptions } from './overload-worker';
 import { processCpuSeconds } from './procfs';
+import { sleep, waitForChildMessage } from './child-messages';
+const waitFor = <T extends OverloadChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<OverloadChildMessage, { type: T }>> =>
+  waitForChildMessage<OverloadChildMessage, T>(child, type, timeoutMs, 'overload worker');
+
 
 export interface OverloadRunOptions {
   name: string;
@@ -56,27 +60,7 @@ export interface OverloadRun {
   workerCpuSeconds: number | null;
 }
 
-function waitFor<T extends OverloadChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<OverloadChildMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`overload worker: no "${type}" within ${timeoutMs / 1000} s`)), timeoutMs);
-    const onMessage = (m: OverloadChildMessage): void => {
-      if (m.type === type) done(undefined, m as Extract<OverloadChildMessage, { type: T }>);
-      else if (m.type === 'failed') done(new Error(`overload worker failed: ${m.message}`));
-    };
-    const onExit = (code: number | null): void => done(new Error(`overload worker exited (code ${String(code)}) before "${type}"`));
-    const done = (err?: Error, m?: Extract<OverloadChildMessage, { type: T }>): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m as Extract<OverloadChildMessage, { type: T }>);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runOverload(options: OverloadRunOptions): Promise<OverloadRun> {
   const { dir, logger } = options;

@@ -21,6 +21,7 @@ import {
   type Warehouse,
 } from '../../src/warehouse/types';
 import { overloadCallKey, overloadOutcome, type OverloadModel } from './latency-model';
+import { abortableSleep } from '../../src/warehouse/abortable-sleep';
 
 export interface OverloadStats {
   /** Calls that carried a date's modelled latency (attempts included). */
@@ -151,19 +152,4 @@ export class OverloadWarehouse implements Warehouse {
   close(): Promise<void> {
     return this.inner.close();
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cancelled = (): void => {
-      clearTimeout(timer);
-      reject(new WarehouseError('statement cancelled', 'cancelled'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    if (signal?.aborted) cancelled();
-    else signal?.addEventListener('abort', cancelled, { once: true });
-  });
 }

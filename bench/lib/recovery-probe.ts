@@ -14,6 +14,10 @@ import { DuckDbWarehouse } from '../../src/warehouse';
 import { epochMs } from './bench-warehouse';
 import type { BenchWorkerOptions, ChildMessage, ParentMessage } from './bench-worker';
 import { duplicateCheckSql, parseDateWrites, type DateWrite } from './recovery-figures';
+import { waitForChildMessage } from './child-messages';
+const waitForMessage = <T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> =>
+  waitForChildMessage<ChildMessage, T>(child, type, timeoutMs, 'bench worker');
+
 
 export interface RunningWorker {
   /** 0 for the first worker, k for the one started after the k-th kill. */
@@ -28,25 +32,6 @@ export interface RunningWorker {
   overCap: number[];
 }
 
-function waitForMessage<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`bench worker: no "${type}" within ${timeoutMs / 1000} s`)), timeoutMs);
-    const onMessage = (m: ChildMessage): void => {
-      if (m.type === type) done(undefined, m as Extract<ChildMessage, { type: T }>);
-      else if (m.type === 'failed') done(new Error(`bench worker failed: ${m.message}`));
-    };
-    const onExit = (code: number | null): void => done(new Error(`bench worker exited (code ${String(code)}) before "${type}"`));
-    const done = (err?: Error, m?: Extract<ChildMessage, { type: T }>): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m as Extract<ChildMessage, { type: T }>);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 /** Forks a production worker (bench-worker.js next to this file) logging to `logFile` at info, so it logs every date written. */
 export function startWorker(n: number, dir: string, options: Omit<BenchWorkerOptions, 'logLevel' | 'intervalsFile'>): RunningWorker {

@@ -16,6 +16,7 @@ import {
   type TableSpec,
   type Warehouse,
 } from '../../src/warehouse/types';
+import { abortableSleep } from '../../src/warehouse/abortable-sleep';
 
 export interface WarehouseFaults {
   /**
@@ -130,19 +131,4 @@ export class FaultyWarehouse implements Warehouse {
   close(): Promise<void> {
     return this.inner.close();
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cancelled = (): void => {
-      clearTimeout(timer);
-      reject(new WarehouseError('statement cancelled', 'cancelled'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    if (signal?.aborted) cancelled();
-    else signal?.addEventListener('abort', cancelled, { once: true });
-  });
 }
