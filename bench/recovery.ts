@@ -141,6 +141,8 @@ async function main(): Promise<void> {
       concurrency,
       gatePolicy: 'wait',
       bootstrapDays: envConfig.bootstrapDays,
+      // The heartbeat-bounded recovery of regular activities (BigQuery's dispatch) is what this measures.
+      dateDispatch: 'activity',
       ...(Object.keys(envConfig.gateThresholds).length > 0 ? { gateThresholds: envConfig.gateThresholds } : {}),
     };
     const m = machine();

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createActivities } from '../src/activities';
-import { loadConfig } from '../src/config';
+import { dateDispatchOf, loadConfig } from '../src/config';
 import { locateTemporalCli } from '../src/devserver';
 import { createExportSink } from '../src/exports';
 import { installTemporalRuntime } from '../src/logger';
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
       gatePolicy: 'wait',
       bootstrapDays: config.bootstrapDays,
       ...(Object.keys(config.gateThresholds).length > 0 ? { gateThresholds: config.gateThresholds } : {}),
+      dateDispatch: dateDispatchOf(config),
     };
     const m = machine();
     say(`Pipeline bench: preset ${preset}, ${range.from} → ${range.to} (${range.gameDates.length} game dates), phases ${phases.join(',')}`);
@@ -348,7 +349,9 @@ async function main(): Promise<void> {
     else say(`warehouse cap ${cap} held: at most ${maxInFlight} operations in flight`);
     say(`results: ${path.relative(process.cwd(), file)}`);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP_DIR=1 keeps the run's files (warehouse intervals, worker and server logs) to study.
+    if (process.env.BENCH_KEEP_DIR === '1') say(`kept: ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -283,6 +283,8 @@ async function main(): Promise<void> {
         concurrency: window,
         gatePolicy: 'wait',
         bootstrapDays: config.bootstrapDays,
+        // Dates of seconds, as on BigQuery: regular activities, BigQuery's default dispatch.
+        dateDispatch: 'activity',
       };
       const run = await runOrchestrated({
         variant: defaultVariant,
@@ -392,6 +394,7 @@ async function main(): Promise<void> {
         failureBudget: null,
         retry,
         bootstrapDays: config.bootstrapDays,
+        dateDispatch: 'activity',
       };
       const runs: Record<'off' | 'on', OverloadRun> = {} as Record<'off' | 'on', OverloadRun>;
       for (const adaptive of ['off', 'on'] as const) {

@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { backfillIdFor, getBackfillStatus, startBackfill, type BackfillStatus } from './client/backfill-client';
 import { formatStatus } from './cli/format';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, dateDispatchOf, loadConfig, type Config } from './config';
 import { isTemporalReachable, locateTemporalCli, startDevServer } from './devserver';
 import { createLogger, installTemporalRuntime } from './logger';
 import { withoutSecret } from './config/secret';
@@ -160,6 +160,7 @@ async function main(): Promise<number> {
       concurrency: config.defaultConcurrency,
       gatePolicy: 'wait' as const,
       bootstrapDays: config.bootstrapDays,
+      dateDispatch: dateDispatchOf(config),
       ...(Object.keys(config.gateThresholds).length > 0 ? { gateThresholds: config.gateThresholds } : {}),
     };
     const id = backfillIdFor(request);

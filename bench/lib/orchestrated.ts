@@ -37,10 +37,21 @@ export interface Variant {
   workerOptions: Record<string, unknown>;
   /** Extra `temporal server start-dev` arguments. */
   serverArgs: string[];
+  /** Changes to the backfill request (e.g. how dates are dispatched). */
+  request?: Partial<BackfillRequest>;
 }
 
 export const VARIANTS: readonly Variant[] = [
   { name: 'default', description: 'default settings', workerOptions: {}, serverArgs: [] },
+  {
+    name: 'activity-dispatch',
+    // DateDispatch 'activity': each date a regular activity (the default on BigQuery), where the
+    // DuckDB default is a local activity. What local dispatch buys shows as the difference.
+    description: "dateDispatch 'activity': every date a regular activity (schedule, poll, complete, a workflow task each)",
+    workerOptions: {},
+    serverArgs: [],
+    request: { dateDispatch: 'activity' },
+  },
   {
     name: 'per-date-slots',
     // BackfillWorkerOptions.slotLeasing: 'process' (default) leases a share of the cap per worker
@@ -162,7 +173,9 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     startTimeoutMs: 90_000,
   });
   const logFd = fs.openSync(path.join(dir, 'worker.log'), 'a');
-  const child = fork(path.join(__dirname, 'bench-worker.js'), [], { stdio: ['ignore', logFd, logFd, 'ipc'] });
+  // BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker process alone.
+  const execArgv = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = fork(path.join(__dirname, 'bench-worker.js'), [], { stdio: ['ignore', logFd, logFd, 'ipc'], execArgv });
   fs.closeSync(logFd);
   const clientConnection = await Connection.connect({ address: server.address });
   const client = new Client({ connection: clientConnection });
@@ -194,7 +207,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     const workerCpu0 = processCpuSeconds(workerPid);
     const serverCpu0 = processCpuSeconds(server.pid);
     const startMs = epochMs();
-    const { backfillId, handle } = await startBackfill(client, taskQueue, options.request);
+    const { backfillId, handle } = await startBackfill(client, taskQueue, { ...options.request, ...variant.request });
     const etaSamples: EtaSample[] = [];
     const limits: number[] = [];
     const changes: string[] = [];
@@ -264,6 +277,16 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       serverStartupMs: server.startupMs,
     };
   } finally {
+    // A stopped worker exits by itself (writing its CPU profile, when asked for one); wait a little.
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await clientConnection.close();
     await server.stop();

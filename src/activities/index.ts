@@ -98,8 +98,12 @@ export function createActivities(deps: ActivityDeps) {
   ): Promise<T> {
     const ctx = Context.current();
     const signal = ctx.cancellationSignal;
-    ctx.heartbeat({ stage: `${stage}: waiting for a warehouse slot` });
-    const timer = setInterval(() => ctx.heartbeat({ stage }), heartbeatEvery);
+    // No heartbeat up front: a date of a few milliseconds would pay an RPC and a history write
+    // for it. The first one goes out after heartbeatEvery, well inside the heartbeat time-out, and
+    // says whether the date still waits for its slot.
+    let now = `${stage}: waiting for a warehouse slot`;
+    // A local activity (DateDispatch `local`) has no heartbeat: its workflow task keeps it alive.
+    const timer = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat({ stage: now }), heartbeatEvery);
     try {
       // Stable across retries of this activity, unique across continue-as-new runs (activity ids restart).
       const execution = ctx.info.workflowExecution;
@@ -109,7 +113,7 @@ export function createActivities(deps: ActivityDeps) {
       waited();
       const started = Date.now();
       try {
-        ctx.heartbeat({ stage });
+        now = stage;
         const result = await fn(signal);
         await release({ kind, ms: Date.now() - started });
         return result;

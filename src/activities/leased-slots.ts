@@ -82,6 +82,9 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
   private inUseCount = 0;
   private readonly waiters: Waiter[] = [];
   private asking = false;
+  /** The want the workflow last heard from us (request or return), and a want signal under way. */
+  private toldWant = 0;
+  private tellingWant = false;
   private renewTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -107,6 +110,9 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
     this.adaptive = options.adaptive ?? { enabled: true, floor: 1 };
     this.onLimit = options.onLimit;
   }
+
+  /** Lease requests sent so far (the bench and tests count the round trips). */
+  requestsSent = 0;
 
   /** The deployment-wide admitted limit as of the latest reply (undefined before the first). */
   admittedLimit(): AdmittedLimit | undefined {
@@ -145,7 +151,8 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
       if (signal?.aborted) return abort();
       signal?.addEventListener('abort', abort, { once: true });
       this.waiters.push(waiter);
-      void this.ask();
+      if (this.asking) this.tellWant();
+      else void this.ask();
     });
   }
 
@@ -233,6 +240,37 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
     this.syncRenewal();
   }
 
+  /**
+   * Our one request is parked at the workflow (waiting for a slot, or just renewing), with the want
+   * it was sent with. When dates here need slots the workflow could grant (we hold less than our
+   * share) and it does not know, say so now: the parked request then returns with the grant
+   * instead of at its deadline. Without this, slots given back between two phases (want 0) left the
+   * next phase waiting seconds for the renewal to come back.
+   */
+  private tellWant(): void {
+    if (this.tellingWant) return;
+    this.tellingWant = true;
+    // On the next turn of the event loop, so a burst of dates is told in one signal.
+    setImmediate(() => {
+      const want = this.inUseCount + this.waiters.length;
+      if (!this.leaseId || this.closed || !this.asking || want <= this.toldWant || this.held() >= this.target) {
+        this.tellingWant = false;
+        return;
+      }
+      this.toldWant = want;
+      const message = { process: this.processName, leaseId: this.leaseId, returnedTotal: this.returnedTotal, want };
+      void this.client.workflow
+        .getHandle(slotsWorkflowId(this.warehouseKey))
+        .signal(returnSlotsSignal, message)
+        .catch(() => undefined)
+        .finally(() => {
+          this.tellingWant = false;
+          // More dates came while it was on its way.
+          if (this.asking && this.waiters.length > 0) this.tellWant();
+        });
+    });
+  }
+
   private async giveBack(n: number): Promise<void> {
     if (!this.leaseId || n <= 0) return;
     this.returnedTotal += n;
@@ -244,6 +282,7 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
       want: this.inUseCount + this.waiters.length,
       ...(report ? { report } : {}),
     };
+    this.toldWant = message.want;
     // Lost? The next lease request carries the same cumulative count (and the report goes with it).
     await this.client.workflow
       .getHandle(slotsWorkflowId(this.warehouseKey))
@@ -320,6 +359,8 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
       adaptive: this.adaptive,
       ...(report ? { report } : {}),
     };
+    this.toldWant = request.want;
+    this.requestsSent += 1;
     return this.client.workflow.executeUpdateWithStart(leaseSlotsUpdate, { args: [request], startWorkflowOperation });
   }
 

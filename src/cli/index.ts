@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ConfigError, loadConfig, parseGateThresholds, warehouseKey, type Config } from '../config';
+import { ConfigError, dateDispatchOf, loadConfig, parseGateThresholds, warehouseKey, type Config } from '../config';
 import { backfillIdFor, getBackfillStatus, startBackfill } from '../client/backfill-client';
 import { warehouseLoad } from '../client/warehouse-load';
 import { retryBackfill, RetryRefused, type RetryKind } from '../client/follow-up';
@@ -258,6 +258,7 @@ export function createCli(ctx: CliContext): Command {
         concurrency,
         gatePolicy,
         bootstrapDays: config.bootstrapDays,
+        dateDispatch: dateDispatchOf(config),
         ...(processors ? { processors } : {}),
         ...(Object.keys(gateThresholds).length > 0 ? { gateThresholds } : {}),
         ...(failureBudget !== undefined ? { failureBudget } : {}),

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { type Client, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { backfillProgressQuery, processorProgressQuery, type WarehouseLoadMemo } from '../shared/messages';
 import { BACKFILL_ID, BACKFILL_STATUS } from '../shared/search-attributes';
-import type { BackfillProgress, BackfillRequest, BackfillResult, ProcessorProgress } from '../shared/types';
+import { DATE_DISPATCHES, type BackfillProgress, type BackfillRequest, type BackfillResult, type ProcessorProgress } from '../shared/types';
 import type { backfillWorkflow } from '../workflows';
 import { formatFailureBudget, validateFailureBudget } from '../shared/failure-budget';
 import { formatBytes, validateCostBudget } from '../shared/cost-budget';
@@ -44,6 +44,9 @@ export async function startBackfill(client: Client, taskQueue: string, request: 
   try {
     if (request.failureBudget !== undefined) validateFailureBudget(request.failureBudget);
     if (request.maxBytesBilledTotal !== undefined) validateCostBudget(request.maxBytesBilledTotal);
+    if (request.dateDispatch !== undefined && !DATE_DISPATCHES.includes(request.dateDispatch)) {
+      throw new Error(`dateDispatch must be one of ${DATE_DISPATCHES.join(', ')}, got ${JSON.stringify(request.dateDispatch)}`);
+    }
   } catch (err) {
     throw new TypeError(`request: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -8,7 +8,7 @@ import { parseExportDir } from '../exports/location';
 import { parseHostPort } from '../metrics/server';
 import { PIPELINE_DATASETS } from '../pipeline/datasets';
 import { checkGateThresholds } from '../pipeline/registry';
-import { DEFAULT_TASK_QUEUE } from '../shared/types';
+import { DEFAULT_TASK_QUEUE, type DateDispatch } from '../shared/types';
 import { checkTemporalConnection, TEMPORAL_CONNECTION_ENV, TEMPORAL_CONNECTION_SETTINGS } from './temporal-connection';
 import { ENGINE_ENV, ENGINE_KINDS, ENGINE_SETTINGS, getEngine, warehouseKey as engineWarehouseKey } from '../warehouse/engines';
 
@@ -70,6 +70,11 @@ const baseSchema = z.object({
    * is dispatched (dates beyond the cap wait for a slot, not in the warehouse).
    */
   defaultConcurrency: positiveInt.max(64).default(6),
+  /**
+   * How dates' activities are dispatched (DateDispatch): `auto` is `local` on DuckDB (dates of
+   * milliseconds, one process holds the file) and `activity` on BigQuery.
+   */
+  dateDispatch: z.enum(['auto', 'activity', 'local']).default('auto'),
   bootstrapDays: z.coerce.number().int().min(0).max(60).default(14),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
@@ -137,6 +142,7 @@ const envMap: Record<string, string> = {
   WAREHOUSE_ADAPTIVE: 'warehouseAdaptive',
   WAREHOUSE_MIN_IN_FLIGHT: 'warehouseMinInFlight',
   BACKFILL_CONCURRENCY: 'defaultConcurrency',
+  DATE_DISPATCH: 'dateDispatch',
   BOOTSTRAP_DAYS: 'bootstrapDays',
   LOG_LEVEL: 'logLevel',
   METRICS_ADDRESS: 'metricsAddress',
@@ -163,6 +169,12 @@ export function loadConfig(
     throw new ConfigError(`invalid setting ${envName ?? key}: ${issue?.message ?? 'invalid value'}`);
   }
   return parsed.data;
+}
+
+/** The dispatch of dates' activities a backfill started with this configuration asks for. */
+export function dateDispatchOf(config: Pick<Config, 'dateDispatch' | 'warehouse'>): DateDispatch {
+  if (config.dateDispatch !== 'auto') return config.dateDispatch;
+  return config.warehouse === 'duckdb' ? 'local' : 'activity';
 }
 
 /** What the warehouse cap protects: one key per warehouse, whatever the task queue. */

@@ -75,6 +75,29 @@ export interface ProcessorCarriedState {
   bytesAllowance?: number;
 }
 
+/**
+ * How a processor's per-date activities are dispatched. Either way one date is one activity, one
+ * retry unit and one checkpoint in the history.
+ * - `activity`: a regular activity. Any worker may pick it up; it heartbeats, so a dead worker's
+ *   date is retried elsewhere after the heartbeat time-out. Costs a few Temporal round trips per
+ *   date — nothing next to a BigQuery date of seconds to minutes.
+ * - `local`: a local activity, run by the worker holding the processor's workflow; its result is
+ *   recorded as a marker with the workflow's next task (at the latest every
+ *   LOCAL_DISPATCH_CHECKPOINT_MS). No round trip per date: the choice for an engine whose dates take
+ *   milliseconds and that one process holds anyway (a DuckDB file). A worker killed mid-run loses
+ *   the dates since the last checkpoint; they run again (every write is idempotent on its key).
+ */
+export type DateDispatch = 'activity' | 'local';
+export const DATE_DISPATCHES: readonly DateDispatch[] = ['activity', 'local'];
+
+/**
+ * With local dispatch, the processor workflow's task time-out. The SDK completes a workflow task
+ * that has local activities outstanding at 80% of it, so this bounds how often dates are
+ * checkpointed, how stale the parent's view gets and how late a pause or a query is answered.
+ */
+export const LOCAL_DISPATCH_TASK_TIMEOUT_MS = 5_000;
+export const LOCAL_DISPATCH_CHECKPOINT_MS = Math.floor(LOCAL_DISPATCH_TASK_TIMEOUT_MS * 0.8);
+
 export interface ProcessorWorkflowInput {
   backfillId: string;
   processor: string;
@@ -101,6 +124,8 @@ export interface ProcessorWorkflowInput {
    * cover it (src/shared/cost-budget.ts); the child asks the parent for more.
    */
   costControl?: { initialAllowance: number };
+  /** Absent: `activity` (runs started before local dispatch existed). */
+  dateDispatch?: DateDispatch;
   state?: ProcessorCarriedState;
 }
 
@@ -176,6 +201,8 @@ export interface BackfillRequest {
   failureBudget?: FailureBudget | null;
   /** Pause before the bytes billed by the backfill's dates would pass this many (absent: no budget). */
   maxBytesBilledTotal?: number;
+  /** How each date's activity is dispatched (see DateDispatch); absent: `activity`. */
+  dateDispatch?: DateDispatch;
 }
 
 /**
@@ -273,6 +300,8 @@ export interface BackfillProgress {
   pauseReason?: PauseReason;
   /** The failure budget in force (null: off). */
   failureBudget?: FailureBudget | null;
+  /** How the dates' activities are dispatched (absent: `activity`). */
+  dateDispatch?: DateDispatch;
   /** Bytes billed so far and the budget, when known. */
   cost?: CostStatus;
 }

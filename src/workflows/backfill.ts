@@ -86,6 +86,7 @@ import type {
   ProcessorProgress,
   ProcessorResult,
 } from '../shared/types';
+import { LOCAL_DISPATCH_TASK_TIMEOUT_MS } from '../shared/types';
 import { processorBackfillWorkflow, validateConcurrency } from './processor-backfill';
 
 export async function backfillWorkflow(input: BackfillInput): Promise<BackfillResult> {
@@ -157,6 +158,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       ...(pauseReason ? { pauseReason } : {}),
       ...(input.failureBudget !== undefined ? { failureBudget: input.failureBudget } : {}),
       ...(costBudget !== null || spentBytes() > 0 ? { cost: costStatus() } : {}),
+      ...(input.dateDispatch ? { dateDispatch: input.dateDispatch } : {}),
     };
   };
 
@@ -412,8 +414,11 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
             ...(input.followUp ? { listedUnder } : {}),
             ...(input.failureBudget !== undefined ? { failureBudget: input.failureBudget } : {}),
             ...(costControl ? { costControl } : {}),
+            ...(input.dateDispatch ? { dateDispatch: input.dateDispatch } : {}),
           },
         ],
+        // Local dispatch checkpoints its dates with each workflow task, at the latest at 80% of this.
+        ...(input.dateDispatch === 'local' ? { workflowTaskTimeout: LOCAL_DISPATCH_TASK_TIMEOUT_MS } : {}),
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         typedSearchAttributes: [
           { key: BACKFILL_ID, value: listedUnder },

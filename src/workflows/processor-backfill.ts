@@ -26,6 +26,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -101,17 +102,20 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
   /** A cost request is out and no grant has answered it yet. */
   let costAsked = false;
 
-  const { runProcessorForDate } = proxyActivities<ReturnType<typeof createActivities>>({
-    startToCloseTimeout: input.dateTimeoutMs ?? 30 * 60_000,
-    heartbeatTimeout: DATE_HEARTBEAT_TIMEOUT_MS,
-    retry: {
-      maximumAttempts: retry.maximumAttempts,
-      initialInterval: retry.initialIntervalMs,
-      backoffCoefficient: retry.backoffCoefficient,
-      maximumInterval: retry.maximumIntervalMs,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-    },
-  });
+  const dateRetry = {
+    maximumAttempts: retry.maximumAttempts,
+    initialInterval: retry.initialIntervalMs,
+    backoffCoefficient: retry.backoffCoefficient,
+    maximumInterval: retry.maximumIntervalMs,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  };
+  const startToCloseTimeout = input.dateTimeoutMs ?? 30 * 60_000;
+  // One date, one activity either way (see DateDispatch): a regular one, or a local one run by
+  // this workflow's worker with no round trip to the server per date.
+  const { runProcessorForDate } =
+    input.dateDispatch === 'local'
+      ? proxyLocalActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout, retry: dateRetry })
+      : proxyActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout, heartbeatTimeout: DATE_HEARTBEAT_TIMEOUT_MS, retry: dateRetry });
 
   const total = input.dates.length;
   const finishedCount = (): number => state.done + Object.keys(state.failed).length;

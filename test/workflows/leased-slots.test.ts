@@ -1,0 +1,56 @@
+/**
+ * A worker process's leased share of the warehouse cap (src/activities/leased-slots.ts) against the
+ * real warehouse-slots workflow: slots given back when a phase ends come back for the next phase
+ * through the request already parked at the workflow, not after that request's deadline.
+ */
+import { randomBytes } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { LeasedWarehouseSlots } from '../../src/activities/leased-slots';
+import type { ReleaseSlot } from '../../src/activities/warehouse-slots';
+import { eventually, testEnv } from '../helpers/harness';
+import { bundle, uniqueTaskQueue } from '../helpers/temporal-env';
+
+describe('a process leasing a share of the cap', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await testEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  test('slots it gave back between two phases come back through its parked request, with no new round trip', async () => {
+    const taskQueue = uniqueTaskQueue('leased');
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await bundle() });
+    const running = worker.run();
+    const slots = new LeasedWarehouseSlots(env.client, taskQueue, `leased-${randomBytes(4).toString('hex')}`, 2, { lingerMs: 100 });
+    try {
+      // "Phase 3": more dates than the cap. The third waits, so the process's one request parks at
+      // the workflow (it holds its whole share; the request renews the lease meanwhile).
+      const first = await Promise.all([slots.acquire('a'), slots.acquire('b')]);
+      const third = slots.acquire('c');
+      expect(await eventually(async () => ((slots as unknown as { asking: boolean }).asking ? true : undefined), 20, 10_000)).toBe(true);
+      await Promise.all(first.map((release) => release()));
+      const thirdRelease = await third;
+      await thirdRelease();
+      // The phase ends: after lingering, the idle slots go back to the workflow.
+      expect(await eventually(async () => (slots.held() === 0 ? true : undefined), 20, 10_000)).toBe(true);
+      const requestsBefore = slots.requestsSent;
+
+      // "Phase 4": dates want slots again while the renewal request is still parked (it waits up to
+      // a third of the lease). The process tells the workflow what it now wants; the parked request
+      // returns with the grant.
+      const next: ReleaseSlot[] = await Promise.all([slots.acquire('d'), slots.acquire('e')]);
+      expect(slots.inUse()).toBe(2);
+      // Without telling its want, the process would wait for the parked request's deadline and then
+      // need a new request for the grant.
+      expect(slots.requestsSent).toBe(requestsBefore);
+      await Promise.all(next.map((release) => release()));
+    } finally {
+      await slots.close();
+      worker.shutdown();
+      await running;
+    }
+  });
+});
