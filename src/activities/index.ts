@@ -258,7 +258,7 @@ export function createActivities(deps: ActivityDeps) {
       metrics.processorDates.inc({ ...dateLabels, result: 'done' });
       metrics.rowsWritten.inc({ processor: def.name }, result.rowsWritten);
       log.info({ rowsWritten: result.rowsWritten, bytesBilled, ms: Date.now() - started }, 'date written');
-      return { rowsWritten: result.rowsWritten, bytesBilled, warehouseMs };
+      return { processor: def.name, date: input.date, rowsWritten: result.rowsWritten, bytesBilled, warehouseMs };
     },
   };
 }

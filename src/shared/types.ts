@@ -173,6 +173,12 @@ export interface RunDateInput {
 }
 
 export interface RunDateResult {
+  /**
+   * The processor and date written, echoed: a local activity's marker in the history (and the Web
+   * UI) shows its result but not its input. Absent from results recorded before.
+   */
+  processor?: string;
+  date?: string;
   rowsWritten: number;
   /** Bytes billed by the date's jobs (the engine's job statistics; 0 where nothing is billed). */
   bytesBilled?: number;

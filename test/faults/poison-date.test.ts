@@ -18,7 +18,8 @@ const PROCESSOR = 'player_game_summary';
 const DATE = '2024-10-24';
 const MESSAGE = 'column minutes_played is STRING in the box-score feed for 2024-10-24, expected INT64';
 
-describe('a poison date', () => {
+// Both dispatches of a date (DateDispatch): a regular activity, and a local one (DuckDB's default).
+describe.each(['activity', 'local'] as const)('a poison date, dates dispatched as %s activities', (dateDispatch) => {
   let env: TestWorkflowEnvironment;
 
   beforeAll(async () => {
@@ -36,7 +37,7 @@ describe('a poison date', () => {
       wrapWarehouse: (w) => (faulty = new FaultyWarehouse(w, { poison: { processor: PROCESSOR, date: DATE, message: MESSAGE, active: () => causePresent } })),
     });
     try {
-      const request: BackfillRequest = { from: '2024-10-22', to: '2024-10-28', phases: [3], concurrency: 3, gatePolicy: 'wait' };
+      const request: BackfillRequest = { from: '2024-10-22', to: '2024-10-28', phases: [3], concurrency: 3, gatePolicy: 'wait', dateDispatch };
       const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, request);
       const held = await eventually(async () => {
         const p = await handle.query(backfillProgressQuery);

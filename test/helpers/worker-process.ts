@@ -162,7 +162,7 @@ export async function killAll(processes: readonly WorkerProcess[]): Promise<void
   await Promise.all(processes.map((p) => p.exited));
 }
 
-/** (processor, date) pairs whose runProcessorForDate activity completed, read from the processor workflows' histories. */
+/** (processor, date) pairs whose runProcessorForDate activity completed (regular or local), read from the processor workflows' histories. */
 export async function completedInHistory(client: Client, backfillId: string, processors: readonly string[]): Promise<Set<string>> {
   const done = new Set<string>();
   for (const processor of processors) {
@@ -177,6 +177,13 @@ export async function completedInHistory(client: Client, backfillId: string, pro
       }
       const key = e.activityTaskCompletedEventAttributes && scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId));
       if (key) done.add(key);
+      // A local activity's date (DateDispatch 'local'): its marker's result echoes processor and date.
+      const marker = e.markerRecordedEventAttributes;
+      const result = marker?.markerName === 'core_local_activity' ? marker.details?.result?.payloads?.[0]?.data : undefined;
+      if (result && !marker?.failure) {
+        const r = JSON.parse(Buffer.from(result).toString('utf8')) as { processor?: string; date?: string };
+        if (r.processor && r.date) done.add(`${r.processor}@${r.date}`);
+      }
     }
   }
   return done;

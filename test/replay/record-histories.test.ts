@@ -91,6 +91,64 @@ describe('record workflow histories for the replay test', () => {
     }
   });
 
+  record('processor workflow, dates as local activities: a failed date, pause and resume, continue-as-new', async () => {
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: RunDateInput) {
+          if (input.date === '2024-10-25') throw ApplicationFailure.nonRetryable('synthetic permanent failure', 'SchemaError');
+          // Dates slow enough that the workflow task is completed (checkpointed) while dates run.
+          await new Promise((r) => setTimeout(r, 250));
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const dates = (await warehouse.query("SELECT DISTINCT CAST(game_date AS VARCHAR) AS d FROM nba_raw.schedule ORDER BY 1")).map((r) => String(r.d));
+      const input: ProcessorWorkflowInput = {
+        backfillId: 'replay-fixture',
+        processor: 'team_defense_game_summary',
+        phase: 3,
+        dates,
+        skipped: [],
+        concurrency: 2,
+        dateDispatch: 'local',
+        historyEventLimit: 25,
+      };
+      const handle = await env.client.workflow.start('processorBackfillWorkflow', {
+        workflowId: `replay-processor-local-${Date.now()}`,
+        taskQueue: worker.config.taskQueue,
+        args: [input],
+        // Shorter than the backfill's LOCAL_DISPATCH_TASK_TIMEOUT_MS: a checkpoint every 1.6 s.
+        workflowTaskTimeout: 2_000,
+      });
+      await handle.signal(pauseSignal);
+      await handle.signal(resumeSignal);
+      await handle.result();
+      await save('processor-backfill-local-first-run', handle.workflowId, handle.firstExecutionRunId);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  record('backfill workflow: Phase 3 with dates as local activities', async () => {
+    const worker = await startWorker(env, warehouse);
+    try {
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
+        from: '2024-10-22',
+        to: '2024-10-31',
+        phases: [3],
+        concurrency: 2,
+        gatePolicy: 'wait',
+        dateDispatch: 'local',
+      });
+      await eventually(async () => (await handle.describe()).status.name !== 'RUNNING');
+      await save('backfill-local-dispatch', backfillId);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   record('backfill workflow: Phase 3 with its gate', async () => {
     const worker = await startWorker(env, warehouse);
     try {

@@ -56,6 +56,8 @@ describe('replay of recorded histories', () => {
       'backfill: a failed gate remediated': backfill.some((h) => h.input.gatePolicy === 'remediate'),
       'slots: rollover': of('warehouseSlotsWorkflow').some(continuedAsNew),
       'failure budget: paused, failed dates requeued, resumed': processor.some((h) => signals(h).includes('requeue-failed') && signals(h).includes('resume')),
+      'processor: dates as local activities, continue-as-new': processor.some((h) => h.input.dateDispatch === 'local' && continuedAsNew(h)),
+      'backfill: dates as local activities': backfill.some((h) => h.input.dateDispatch === 'local'),
       'slots: process shares and health reports': of('warehouseSlotsWorkflow').some(
         (h) => updates(h).includes('lease-slots') && signals(h).includes('warehouse-health') && continuedAsNew(h),
       ),
@@ -67,6 +69,8 @@ describe('replay of recorded histories', () => {
       'backfill: a failed gate remediated': true,
       'slots: rollover': true,
       'failure budget: paused, failed dates requeued, resumed': true,
+      'processor: dates as local activities, continue-as-new': true,
+      'backfill: dates as local activities': true,
       'slots: process shares and health reports': true,
     });
   });
