@@ -349,8 +349,8 @@ async function main(): Promise<void> {
     else say(`warehouse cap ${cap} held: at most ${maxInFlight} operations in flight`);
     say(`results: ${path.relative(process.cwd(), file)}`);
   } finally {
-    // BENCH_KEEP_DIR=1 keeps the run's files (warehouse intervals, worker and server logs) to study.
-    if (process.env.BENCH_KEEP_DIR === '1') say(`kept: ${dir}`);
+    // BENCH_KEEP_DIR (any value, as in bench:recovery) keeps the run's files (warehouse intervals, logs) to study.
+    if (process.env.BENCH_KEEP_DIR) say(`kept: ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }
 }

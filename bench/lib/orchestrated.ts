@@ -64,9 +64,11 @@ export const VARIANTS: readonly Variant[] = [
   },
   {
     name: 'eager-dispatch',
-    description: 'dev server with system.enableActivityEagerExecution=true (the SDK asks for eager activities by default)',
+    description: 'regular activities, dev server with system.enableActivityEagerExecution=true (the SDK asks for eager activities by default)',
     workerOptions: {},
     serverArgs: ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+    // Eager dispatch concerns regular activities only.
+    request: { dateDispatch: 'activity' },
   },
 ];
 

@@ -171,7 +171,10 @@ describe('backfill CLI: operating a backfill', () => {
         },
       }),
     });
-    envVars = { BACKFILL_TASK_QUEUE: worker.config.taskQueue };
+    // Regular activities: pause, cancel and status land between two dates at once. (With local
+    // dispatch, DuckDB's default, they land at the next checkpoint, within LOCAL_DISPATCH_CHECKPOINT_MS,
+    // by which time these few slowed dates may all be done: test/workflows/local-dispatch.test.ts.)
+    envVars = { BACKFILL_TASK_QUEUE: worker.config.taskQueue, DATE_DISPATCH: 'activity' };
   });
   afterAll(async () => {
     await worker?.stop();

@@ -9,10 +9,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../../src/client/backfill-client';
 import { DEMO_PRESETS } from '../../src/pipeline/demo';
 import { ALL_PROCESSORS } from '../../src/pipeline/registry';
-import { backfillProgressQuery } from '../../src/shared/messages';
-import { LOCAL_DISPATCH_TASK_TIMEOUT_MS, type BackfillRequest } from '../../src/shared/types';
+import { backfillProgressQuery, pauseSignal, processorProgressQuery, resumeSignal } from '../../src/shared/messages';
+import { LOCAL_DISPATCH_CHECKPOINT_MS, LOCAL_DISPATCH_TASK_TIMEOUT_MS, type BackfillRequest } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
-import { duplicateKeys, seededWarehouse, startWorker, tempDir, testEnv } from '../helpers/harness';
+import { duplicateKeys, eventually, seededWarehouse, startWorker, tempDir, testEnv } from '../helpers/harness';
 
 const TABLES = ALL_PROCESSORS.filter((p) => p.kind === 'table');
 /** The processor whose history is read. */
@@ -115,5 +115,43 @@ describe('dates dispatched as local activities', () => {
     const regularEvents = regular.events;
     expect(regularEvents.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(0);
     expect(regularEvents.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runProcessorForDate').length).toBe(expectedDates);
+  });
+  test('pause lands at the next checkpoint: no date starts after it, the dates in flight finish, resume completes the run', async () => {
+    const warehouse = await seededWarehouse('tiny');
+    warehouses.push(warehouse);
+    // Dates of half a second, so the run outlasts a few checkpoints.
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: Parameters<typeof acts.runProcessorForDate>[0]) {
+          await new Promise((r) => setTimeout(r, 500));
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const request: BackfillRequest = { from: '2024-10-22', to: '2024-11-12', phases: [3], processors: [NAME], concurrency: 1, gatePolicy: 'wait', dateDispatch: 'local' };
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, request);
+      const child = env.client.workflow.getHandle(`${backfillId}/${NAME}`);
+      await eventually(async () => ((await child.query(processorProgressQuery).catch(() => undefined))?.done ?? 0) >= 1);
+      const pausedAt = Date.now();
+      await handle.signal(pauseSignal);
+      const paused = await eventually(async () => {
+        const p = await child.query(processorProgressQuery);
+        return p.status === 'paused' && p.inFlight.length === 0 ? p : undefined;
+      });
+      const landedMs = Date.now() - pausedAt;
+      process.stdout.write(`local-dispatch: pause landed after ${landedMs} ms (checkpoint every ${LOCAL_DISPATCH_CHECKPOINT_MS} ms)\n`);
+      expect(paused.done).toBeLessThan(paused.total - paused.skipped);
+      // Nothing starts while paused.
+      await new Promise((r) => setTimeout(r, LOCAL_DISPATCH_CHECKPOINT_MS + 1_000));
+      expect((await child.query(processorProgressQuery)).done).toBe(paused.done);
+      await handle.signal(resumeSignal);
+      const result = await handle.result();
+      expect(result.status).toBe('completed');
+      expect(result.processors[0]?.done).toBe(paused.total - paused.skipped);
+    } finally {
+      await worker.stop();
+    }
   });
 });
