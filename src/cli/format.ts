@@ -62,7 +62,7 @@ export function formatStatus(s: BackfillStatus): string {
   const stage = p && !(p.stage.kind === 'completed' && s.status === 'COMPLETED') ? describeStage(p.stage) : '';
   lines.push(`${s.id}: ${s.status}${stage ? ` — ${stage}` : ''}${p?.paused ? ` (${pausedWord(p)})` : ''}`);
   if (p) {
-    lines.push(`  range ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, ETA ${duration(p.etaSeconds)}`);
+    lines.push(`  range ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, dates as ${p.dateDispatch === 'local' ? 'local activities' : 'regular activities'}, ETA ${duration(p.etaSeconds)}`);
     lines.push(...budgetLines(p));
     if (s.warehouseLoad) lines.push(`  ${formatWarehouseLoad(s.warehouseLoad)}`);
     const thresholds = Object.entries(p.gateThresholds ?? {});
@@ -186,6 +186,7 @@ export function statusJson(s: BackfillStatus): unknown {
     pauseReason: s.progress?.pauseReason ?? null,
     ...(s.progress?.failureBudget !== undefined ? { failureBudget: s.progress.failureBudget } : {}),
     cost: s.progress?.cost ?? null,
+    dateDispatch: s.progress?.dateDispatch ?? 'activity',
     ...(s.warehouseLoad ? { warehouseLoad: s.warehouseLoad } : {}),
     processors,
     gates: s.progress?.gates ?? s.result?.gates ?? [],
@@ -279,7 +280,7 @@ export function formatLive(s: BackfillStatus): string {
   const eta = s.status === 'RUNNING' ? `  ETA ${duration(p.etaSeconds)}` : '';
   const lines = [
     `${s.id}: ${s.status}${p.paused ? ` (${pausedWord(p)})` : ''} — ${stage}  ${bar(pct / 100)} ${pct}%${eta}`,
-    `  ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}`,
+    `  ${p.from} → ${p.to}, phases ${p.phases.join(',')}, window ${p.concurrency}, gate policy ${p.gatePolicy}, dates as ${p.dateDispatch === 'local' ? 'local activities' : 'regular activities'}`,
     ...budgetLines(p),
   ];
   const phases = [...new Set(p.processors.map((x) => x.phase))].sort((a, b) => a - b);

@@ -207,8 +207,10 @@ describe('backfill CLI: operating a backfill', () => {
 
     const status = await cli(['status', id, '--json'], envVars);
     expect(status.code).toBe(0);
-    const json = JSON.parse(status.out) as { id: string; status: string; paused: boolean; processors: Array<Record<string, unknown>> };
+    const json = JSON.parse(status.out) as { id: string; status: string; paused: boolean; dateDispatch: string; processors: Array<Record<string, unknown>> };
     expect(json.id).toBe(id);
+    // DATE_DISPATCH travelled with the request and the operator sees it.
+    expect(json.dateDispatch).toBe('activity');
     expect(json.status).toBe('RUNNING');
     expect(json.paused).toBe(true);
     expect(json.processors.map((p) => p.name).sort()).toEqual(['player_game_summary', 'team_offense_game_summary']);
@@ -218,6 +220,7 @@ describe('backfill CLI: operating a backfill', () => {
 
     const human = await cli(['status', id], envVars);
     expect(human.out).toMatch(/\(PAUSED\)/);
+    expect(human.out).toMatch(/dates as regular activities/);
     expect(human.out).toMatch(/player_game_summary\s+\[[#-]+\]/);
 
     expect((await cli(['set-concurrency', id, '3'], envVars)).out).toMatch(/concurrency of .*: 2 → 3/);
