@@ -125,6 +125,7 @@ function variantFigures(o: OrchestratedRun, direct: DirectMeasure, cap: number) 
     workerCpuSeconds: o.workerCpuSeconds === null ? null : Number(o.workerCpuSeconds.toFixed(1)),
     serverCpuSeconds: o.serverCpuSeconds === null ? null : Number(o.serverCpuSeconds.toFixed(1)),
     peakWorkerRssMiB: o.peakWorkerRssMiB,
+    workerMemory: o.workerMemory,
     maxInFlightWarehouseOps: o.warehouse.maxInFlight,
     capHeld: o.warehouse.maxInFlight <= cap,
     warehouseCalls: o.warehouse.calls,
@@ -193,6 +194,8 @@ async function main(): Promise<void> {
           `server CPU ${fmt(run.serverCpuSeconds)} s, peak worker RSS ${fmt(run.peakWorkerRssMiB, 0)} MiB, ` +
           `max in flight ${run.warehouse.maxInFlight}, longest history ${run.history.maxHistoryEventsPerRun} events`,
       );
+      const mem = run.workerMemory;
+      say(`[${variant.name}] worker memory peaks: RSS ${mem.rssMiB} MiB, JS heap ${mem.heapUsedMiB} MiB, external ${mem.externalMiB} MiB (array buffers ${mem.arrayBuffersMiB} MiB); the rest is native (DuckDB, Temporal's core, V8 itself)`);
     }
 
     const main = runs.find((r) => r.variant.name === 'default') ?? runs[0];

@@ -43,7 +43,17 @@ export type ChildMessage =
   | { type: 'ready'; pid: number }
   | { type: 'failed'; message: string }
   | { type: 'over-cap'; inFlight: number }
-  | { type: 'stopped'; stats: BenchWarehouseStats };
+  | { type: 'stopped'; stats: BenchWarehouseStats; memory: WorkerMemory };
+
+/** Peaks of the worker's memory by kind (MiB, sampled every 250 ms): what its RSS is made of. */
+export interface WorkerMemory {
+  rssMiB: number;
+  /** The V8 heap of the main thread (JavaScript objects). */
+  heapUsedMiB: number;
+  /** Memory of C++ objects bound to JavaScript ones, Buffers included. */
+  externalMiB: number;
+  arrayBuffersMiB: number;
+}
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -88,6 +98,16 @@ async function start(options: BenchWorkerOptions): Promise<void> {
   // Options another change may not have added yet (slotLeasing) pass through untyped.
   const worker = await createBackfillWorker({ ...base, ...(options.workerOptions as Partial<BackfillWorkerOptions>) });
   const running = worker.run();
+  const memory: WorkerMemory = { rssMiB: 0, heapUsedMiB: 0, externalMiB: 0, arrayBuffersMiB: 0 };
+  const mib = (n: number): number => Math.round(n / 2 ** 20);
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    memory.rssMiB = Math.max(memory.rssMiB, mib(m.rss));
+    memory.heapUsedMiB = Math.max(memory.heapUsedMiB, mib(m.heapUsed));
+    memory.externalMiB = Math.max(memory.externalMiB, mib(m.external));
+    memory.arrayBuffersMiB = Math.max(memory.arrayBuffersMiB, mib(m.arrayBuffers));
+  }, 250);
+  sampler.unref();
   process.on('message', (m: ParentMessage) => {
     if (m.type !== 'stop') return;
     void (async () => {
@@ -97,7 +117,8 @@ async function start(options: BenchWorkerOptions): Promise<void> {
       await clientConnection.close();
       await connection.close();
       fs.writeFileSync(options.intervalsFile, JSON.stringify(warehouse.intervals));
-      await send({ type: 'stopped', stats: warehouse.snapshot() });
+      clearInterval(sampler);
+      await send({ type: 'stopped', stats: warehouse.snapshot(), memory });
       process.exit(0);
     })();
   });

@@ -20,7 +20,7 @@ import { percentFinished } from '../../src/shared/progress';
 import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
 import type { BenchWarehouseStats } from './bench-warehouse';
 import { epochMs } from './bench-warehouse';
-import type { BenchWorkerOptions, ChildMessage, ParentMessage } from './bench-worker';
+import type { BenchWorkerOptions, ChildMessage, ParentMessage, WorkerMemory } from './bench-worker';
 import type { EtaSample } from './forecast';
 import { processCpuSeconds, processPeakRssMiB } from './procfs';
 import type { CallInterval } from './schedule';
@@ -105,6 +105,8 @@ export interface OrchestratedRun {
   workerCpuSeconds: number | null;
   serverCpuSeconds: number | null;
   peakWorkerRssMiB: number | null;
+  /** Peaks of the worker's memory by kind (its own sampling). */
+  workerMemory: WorkerMemory;
   warehouse: BenchWarehouseStats;
   intervals: CallInterval[];
   history: HistoryFigures;
@@ -252,7 +254,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     const history = await historyFigures(client);
     const stopped = waitFor(child, 'stopped', 60_000);
     child.send({ type: 'stop' } satisfies ParentMessage);
-    const { stats } = await stopped;
+    const { stats, memory: workerMemory } = await stopped;
     const intervals = JSON.parse(fs.readFileSync(workerOptions.intervalsFile, 'utf8')) as CallInterval[];
     const dateTasks = result.processors.reduce((n, p) => n + p.done + Object.keys(p.failed).length, 0);
     return {
@@ -266,6 +268,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       workerCpuSeconds: workerCpu0 === null || workerCpu1 === null ? null : workerCpu1 - workerCpu0,
       serverCpuSeconds: serverCpu0 === null || serverCpu1 === null ? null : serverCpu1 - serverCpu0,
       peakWorkerRssMiB,
+      workerMemory,
       warehouse: stats,
       intervals,
       history,
