@@ -70,7 +70,7 @@ describe('contract test: bytes billed from BigQuery job statistics', () => {
     });
     const jobs = server.jobs.filter((j) => !j.dryRun && j.labels.date === '2024-01-05');
     expect(jobs.map((j) => (/^MERGE /.test(j.query) ? 'MERGE' : 'SELECT'))).toEqual(['SELECT', 'MERGE']);
-    expect(result).toEqual({ rowsWritten: 7, bytesBilled: 30 * MIB, warehouseMs: expect.any(Number) });
+    expect(result).toEqual({ processor: 'player_game_summary', date: '2024-01-05', rowsWritten: 7, bytesBilled: 30 * MIB, warehouseMs: expect.any(Number) });
     await warehouse.close();
   });
 
@@ -86,7 +86,7 @@ describe('contract test: bytes billed from BigQuery job statistics', () => {
       processor: 'player_game_summary',
       date: '2024-01-06',
     });
-    expect(result).toEqual({ rowsWritten: 2, bytesBilled: 0, warehouseMs: expect.any(Number) });
+    expect(result).toEqual({ processor: 'player_game_summary', date: '2024-01-06', rowsWritten: 2, bytesBilled: 0, warehouseMs: expect.any(Number) });
     await warehouse.close();
   });
 });
