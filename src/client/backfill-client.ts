@@ -27,6 +27,9 @@ export function backfillIdFor(request: Pick<BackfillRequest, 'from' | 'to' | 'ph
   return id;
 }
 
+/** How long `status` waits for a running child's own numbers before using the parent's (5 % steps). */
+export const CHILD_QUERY_WAIT_MS = 1_000;
+
 export interface StartOutcome {
   backfillId: string;
   handle: WorkflowHandle<typeof backfillWorkflow>;
@@ -167,11 +170,20 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
     progress.processors.map(async (p): Promise<ProcessorProgress> => {
       if (p.status === 'completed' || p.status === 'pending' || p.runNumber > 1) return p;
       const child = client.workflow.getHandle(`${backfillId}/${p.processor}`);
+      // A child running its dates as local activities answers at its next checkpoint (up to
+      // LOCAL_DISPATCH_CHECKPOINT_MS): past CHILD_QUERY_WAIT_MS the parent's view stands.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), CHILD_QUERY_WAIT_MS);
+      });
       try {
-        const fresh = await child.query(processorProgressQuery);
+        const fresh = await Promise.race([child.query(processorProgressQuery), late]);
+        if (!fresh) return p;
         return fresh.processor === p.processor && fresh.total === p.total ? { ...fresh, skipReasons: p.skipReasons } : p;
       } catch {
         return p;
+      } finally {
+        clearTimeout(timer);
       }
     }),
   );
