@@ -8,16 +8,8 @@
  *
  * Set-up calls (ensureTable at worker start, appendRows when seeding) pass through unmeasured.
  */
-import {
-  type DeduplicateArgs,
-  type QueryOptions,
-  type ReplacePartitionArgs,
-  type Row,
-  type SqlParams,
-  type TableRef,
-  type TableSpec,
-  type Warehouse,
-} from '../../src/warehouse/types';
+import { OPERATION_NAMES, WORK_METHODS, WarehouseDecorator, type WarehouseCall } from '../../src/warehouse/decorator';
+import type { QueryOptions, Warehouse } from '../../src/warehouse/types';
 import type { CallInterval } from './schedule';
 import { abortableSleep } from '../../src/warehouse/abortable-sleep';
 
@@ -42,20 +34,22 @@ export function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export class BenchWarehouse implements Warehouse {
-  readonly kind: string;
-  readonly dialect: Warehouse['dialect'];
+export class BenchWarehouse extends WarehouseDecorator {
   readonly intervals: CallInterval[] = [];
   private inFlight = 0;
   private readonly stats: BenchWarehouseStats = { calls: 0, maxInFlight: 0, overCapCalls: 0 };
   private readonly delayed = new Set<string>();
 
   constructor(
-    private readonly inner: Warehouse,
+    inner: Warehouse,
     private readonly options: BenchWarehouseOptions,
   ) {
-    this.kind = inner.kind;
-    this.dialect = inner.dialect;
+    super(inner);
+  }
+
+  /** The activities' calls are measured; set-up (tables, seeding) passes through. */
+  protected around<T>(call: WarehouseCall, run: (opts: QueryOptions | undefined) => Promise<T>): Promise<T> {
+    return WORK_METHODS.has(call.method) ? this.call(OPERATION_NAMES[call.method], call.opts, () => run(call.opts)) : run(call.opts);
   }
 
   snapshot(): BenchWarehouseStats {
@@ -95,37 +89,5 @@ export class BenchWarehouse implements Warehouse {
         ...(labels?.phase !== undefined ? { phase: labels.phase } : {}),
       });
     }
-  }
-
-  query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
-    return this.call('query', opts, () => this.inner.query<T>(sql, params, opts));
-  }
-
-  execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
-    return this.call('execute', opts, () => this.inner.execute(sql, params, opts));
-  }
-
-  replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
-    return this.call('replace_partition', opts, () => this.inner.replacePartition(args, opts));
-  }
-
-  deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
-    return this.call('deduplicate', opts, () => this.inner.deduplicate(args, opts));
-  }
-
-  tableExists(ref: TableRef): Promise<boolean> {
-    return this.call('table_exists', undefined, () => this.inner.tableExists(ref));
-  }
-
-  ensureTable(spec: TableSpec): Promise<void> {
-    return this.inner.ensureTable(spec);
-  }
-
-  appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
-    return this.inner.appendRows(spec, rows);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

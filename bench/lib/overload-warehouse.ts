@@ -9,17 +9,8 @@
  * keyed by its attempt number. Only modelled calls are slowed or failed; the rest of a date's calls
  * and plans and gates run at DuckDB speed. Counts what it did (stats) for the bench's report.
  */
-import {
-  WarehouseError,
-  type DeduplicateArgs,
-  type QueryOptions,
-  type ReplacePartitionArgs,
-  type Row,
-  type SqlParams,
-  type TableRef,
-  type TableSpec,
-  type Warehouse,
-} from '../../src/warehouse/types';
+import { WORK_METHODS, WarehouseDecorator, type WarehouseCall } from '../../src/warehouse/decorator';
+import { WarehouseError, type QueryOptions, type Warehouse } from '../../src/warehouse/types';
 import { overloadCallKey, overloadOutcome, type OverloadModel } from './latency-model';
 import { abortableSleep } from '../../src/warehouse/abortable-sleep';
 
@@ -57,9 +48,7 @@ export function emptyOverloadStats(): OverloadStats {
   };
 }
 
-export class OverloadWarehouse implements Warehouse {
-  readonly kind: string;
-  readonly dialect: Warehouse['dialect'];
+export class OverloadWarehouse extends WarehouseDecorator {
   private inFlight = 0;
   /** (processor, date) → attempts made at its modelled call so far. */
   private readonly attempts = new Map<string, number>();
@@ -68,11 +57,15 @@ export class OverloadWarehouse implements Warehouse {
   private readonly stats: OverloadStats = emptyOverloadStats();
 
   constructor(
-    private readonly inner: Warehouse,
+    inner: Warehouse,
     private readonly options: { dateLatencyMs: Readonly<Record<string, number>>; model: OverloadModel },
   ) {
-    this.kind = inner.kind;
-    this.dialect = inner.dialect;
+    super(inner);
+  }
+
+  /** The activities' calls meet the model; set-up (tables, seeding) passes through. */
+  protected around<T>(call: WarehouseCall, run: (opts: QueryOptions | undefined) => Promise<T>): Promise<T> {
+    return WORK_METHODS.has(call.method) ? this.call(call.opts, () => run(call.opts)) : run(call.opts);
   }
 
   snapshot(): OverloadStats {
@@ -119,37 +112,5 @@ export class OverloadWarehouse implements Warehouse {
       );
     }
     this.done.add(id);
-  }
-
-  query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
-    return this.call(opts, () => this.inner.query<T>(sql, params, opts));
-  }
-
-  execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
-    return this.call(opts, () => this.inner.execute(sql, params, opts));
-  }
-
-  replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
-    return this.call(opts, () => this.inner.replacePartition(args, opts));
-  }
-
-  deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
-    return this.call(opts, () => this.inner.deduplicate(args, opts));
-  }
-
-  tableExists(ref: TableRef): Promise<boolean> {
-    return this.call(undefined, () => this.inner.tableExists(ref));
-  }
-
-  ensureTable(spec: TableSpec): Promise<void> {
-    return this.inner.ensureTable(spec);
-  }
-
-  appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
-    return this.inner.appendRows(spec, rows);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

@@ -3,36 +3,26 @@
  * up the bytes BigQuery bills, so the engines stay free of metrics code. It keeps the wrapped
  * engine's optional capabilities: a BytesEstimator stays one.
  */
-import {
-  type BytesEstimator,
-  type DeduplicateArgs,
-  type QueryOptions,
-  type ReplacePartitionArgs,
-  type Row,
-  type SqlParams,
-  type TableRef,
-  type TableSpec,
-  type Warehouse,
-  WarehouseError,
-  canEstimateBytes,
-} from '../warehouse/types';
+import { METHODS_WITH_OPTIONS, OPERATION_NAMES, WarehouseDecorator, type WarehouseCall } from '../warehouse/decorator';
+import { type BytesEstimator, type QueryOptions, type ReplacePartitionArgs, type SqlParams, type Warehouse, WarehouseError, canEstimateBytes } from '../warehouse/types';
 import type { BackfillMetrics } from './registry';
 
-export class InstrumentedWarehouse implements Warehouse {
-  readonly kind: string;
-  readonly dialect: Warehouse['dialect'];
-
+export class InstrumentedWarehouse extends WarehouseDecorator {
   constructor(
-    protected readonly inner: Warehouse,
+    inner: Warehouse,
     protected readonly metrics: BackfillMetrics,
   ) {
-    this.kind = inner.kind;
-    this.dialect = inner.dialect;
+    super(inner);
   }
 
   /** The engine underneath (tests, and code that needs an engine's own members). */
   get engine(): Warehouse {
     return this.inner;
+  }
+
+  protected around<T>(call: WarehouseCall, run: (opts: QueryOptions | undefined) => Promise<T>): Promise<T> {
+    const operation = OPERATION_NAMES[call.method];
+    return this.measured(operation, () => run(METHODS_WITH_OPTIONS.has(call.method) ? this.billed(operation, call.opts) : call.opts));
   }
 
   protected async measured<T>(operation: string, call: () => Promise<T>): Promise<T> {
@@ -62,38 +52,6 @@ export class InstrumentedWarehouse implements Warehouse {
         own?.(stats);
       },
     };
-  }
-
-  query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
-    return this.measured('query', () => this.inner.query<T>(sql, params, this.billed('query', opts)));
-  }
-
-  execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
-    return this.measured('execute', () => this.inner.execute(sql, params, this.billed('execute', opts)));
-  }
-
-  ensureTable(spec: TableSpec): Promise<void> {
-    return this.measured('ensure_table', () => this.inner.ensureTable(spec));
-  }
-
-  tableExists(ref: TableRef): Promise<boolean> {
-    return this.measured('table_exists', () => this.inner.tableExists(ref));
-  }
-
-  replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
-    return this.measured('replace_partition', () => this.inner.replacePartition(args, this.billed('replace_partition', opts)));
-  }
-
-  deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
-    return this.measured('deduplicate', () => this.inner.deduplicate(args, this.billed('deduplicate', opts)));
-  }
-
-  appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
-    return this.measured('append_rows', () => this.inner.appendRows(spec, rows));
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

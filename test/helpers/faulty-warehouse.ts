@@ -5,17 +5,8 @@
  * worker processes through `runWorker`'s `wrapWarehouse` (test/helpers/fault-worker.ts).
  */
 import { hashKey } from '../../src/pipeline/demo/random';
-import {
-  WarehouseError,
-  type DeduplicateArgs,
-  type QueryOptions,
-  type ReplacePartitionArgs,
-  type Row,
-  type SqlParams,
-  type TableRef,
-  type TableSpec,
-  type Warehouse,
-} from '../../src/warehouse/types';
+import { WORK_METHODS, WarehouseDecorator, type WarehouseCall } from '../../src/warehouse/decorator';
+import { WarehouseError, type QueryOptions, type Warehouse } from '../../src/warehouse/types';
 import { abortableSleep } from '../../src/warehouse/abortable-sleep';
 
 export interface WarehouseFaults {
@@ -43,21 +34,24 @@ export interface FaultCounts {
   peakInFlight: number;
 }
 
-export class FaultyWarehouse implements Warehouse {
-  readonly kind: string;
-  readonly dialect: Warehouse['dialect'];
+export class FaultyWarehouse extends WarehouseDecorator {
   readonly counts: FaultCounts = { calls: 0, transient: 0, poison: 0, peakInFlight: 0 };
   private inFlight = 0;
   private readonly occurrences = new Map<number, number>();
 
   constructor(
-    private readonly inner: Warehouse,
+    inner: Warehouse,
     private readonly faults: WarehouseFaults,
   ) {
-    this.kind = inner.kind;
-    this.dialect = inner.dialect;
+    super(inner);
   }
 
+  // Set-up calls (a worker's start-up creates the tables) are passed through untouched.
+  protected around<T>(call: WarehouseCall, run: (opts: QueryOptions | undefined) => Promise<T>): Promise<T> {
+    if (!WORK_METHODS.has(call.method)) return run(call.opts);
+    const hold = call.method === 'replacePartition' ? (this.faults.holdWritesMs ?? 0) + (this.faults.writeLatencyMs?.() ?? 0) : 0;
+    return this.call(call.describe(), call.opts, () => run(call.opts), hold);
+  }
   private async call<T>(identity: string, opts: QueryOptions | undefined, run: () => Promise<T>, holdMs = 0): Promise<T> {
     this.counts.calls += 1;
     this.inFlight += 1;
@@ -95,40 +89,5 @@ export class FaultyWarehouse implements Warehouse {
         throw new WarehouseError(`injected transient failure (${identity.slice(0, 60)}…)`, 'transient');
       }
     }
-  }
-
-  query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
-    return this.call(`query ${sql} ${JSON.stringify(params ?? {})}`, opts, () => this.inner.query<T>(sql, params, opts));
-  }
-
-  execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
-    return this.call(`execute ${sql} ${JSON.stringify(params ?? {})}`, opts, () => this.inner.execute(sql, params, opts));
-  }
-
-  replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
-    const identity = `replacePartition ${args.target.dataset}.${args.target.table} ${args.date}`;
-    return this.call(identity, opts, () => this.inner.replacePartition(args, opts), (this.faults.holdWritesMs ?? 0) + (this.faults.writeLatencyMs?.() ?? 0));
-  }
-
-  deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
-    const identity = `deduplicate ${args.target.dataset}.${args.target.table} ${args.from} ${args.to}`;
-    return this.call(identity, opts, () => this.inner.deduplicate(args, opts));
-  }
-
-  tableExists(ref: TableRef): Promise<boolean> {
-    return this.call(`tableExists ${ref.dataset}.${ref.table}`, undefined, () => this.inner.tableExists(ref));
-  }
-
-  // Set-up calls (a worker's start-up creates the tables) are passed through untouched.
-  ensureTable(spec: TableSpec): Promise<void> {
-    return this.inner.ensureTable(spec);
-  }
-
-  appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
-    return this.inner.appendRows(spec, rows);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

@@ -5,17 +5,8 @@
  * statement through `onJobStatistics`, as the BigQuery engine does with its job statistics. It
  * records which dates of which processor the per-date work was attempted for.
  */
-import {
-  WarehouseError,
-  type DeduplicateArgs,
-  type QueryOptions,
-  type ReplacePartitionArgs,
-  type Row,
-  type SqlParams,
-  type TableRef,
-  type TableSpec,
-  type Warehouse,
-} from '../../src/warehouse/types';
+import { METHODS_WITH_OPTIONS, WarehouseDecorator, type WarehouseCall } from '../../src/warehouse/decorator';
+import { WarehouseError, type QueryOptions, type Warehouse } from '../../src/warehouse/types';
 
 export interface SteeringOptions {
   /** Every per-date call of this processor fails with a MissingInputError while `active()`. */
@@ -24,20 +15,21 @@ export interface SteeringOptions {
   bytesPerStatement?: number;
 }
 
-export class SteeringWarehouse implements Warehouse {
-  readonly kind: string;
-  readonly dialect: Warehouse['dialect'];
+export class SteeringWarehouse extends WarehouseDecorator {
   /** processor → the dates its per-date work was attempted for. */
   readonly attempted = new Map<string, Set<string>>();
   /** Bytes reported through onJobStatistics. */
   reportedBytes = 0;
 
   constructor(
-    private readonly inner: Warehouse,
+    inner: Warehouse,
     private readonly options: SteeringOptions,
   ) {
-    this.kind = inner.kind;
-    this.dialect = inner.dialect;
+    super(inner);
+  }
+
+  protected around<T>(call: WarehouseCall, run: (opts: QueryOptions | undefined) => Promise<T>): Promise<T> {
+    return METHODS_WITH_OPTIONS.has(call.method) ? this.call(call.opts, () => run(call.opts)) : run(call.opts);
   }
 
   private async call<T>(opts: QueryOptions | undefined, run: () => Promise<T>): Promise<T> {
@@ -57,37 +49,5 @@ export class SteeringWarehouse implements Warehouse {
       opts?.onJobStatistics?.({ bytesBilled: bytes, bytesProcessed: bytes });
     }
     return result;
-  }
-
-  query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
-    return this.call(opts, () => this.inner.query<T>(sql, params, opts));
-  }
-
-  execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
-    return this.call(opts, () => this.inner.execute(sql, params, opts));
-  }
-
-  replacePartition(args: ReplacePartitionArgs, opts?: QueryOptions): Promise<{ rowsWritten: number }> {
-    return this.call(opts, () => this.inner.replacePartition(args, opts));
-  }
-
-  deduplicate(args: DeduplicateArgs, opts?: QueryOptions): Promise<{ rowsRemoved: number }> {
-    return this.call(opts, () => this.inner.deduplicate(args, opts));
-  }
-
-  tableExists(ref: TableRef): Promise<boolean> {
-    return this.inner.tableExists(ref);
-  }
-
-  ensureTable(spec: TableSpec): Promise<void> {
-    return this.inner.ensureTable(spec);
-  }
-
-  appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
-    return this.inner.appendRows(spec, rows);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
