@@ -18,7 +18,7 @@ import { DuckDbWarehouse } from '../../src/warehouse';
 import { SLOT_LEASE_MS } from '../../src/workflows/warehouse-slots';
 import { eventually, expectSameTables, referenceRun, seededWarehouse, tempDir, terminateQueue, testEnv } from '../helpers/harness';
 import { uniqueTaskQueue } from '../helpers/temporal-env';
-import { completedInHistory, killAll, peakInFlight, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { completedInHistory, killAll, killTestWorkers, peakInFlight, type WorkerProcess } from '../helpers/worker-process';
 
 const SEED = Number(process.env.FAULT_SEED ?? 8);
 const KILLS = 2;
@@ -54,18 +54,8 @@ describe('local dispatch: worker processes killed with SIGKILL mid-run', () => {
     const dbPath = seeded.path;
     await seeded.close();
     const taskQueue = uniqueTaskQueue('kill-local');
-    const spawn = async (n: number): Promise<WorkerProcess> => {
-      const w = await spawnWorkerProcess({
-        taskQueue,
-        duckdbPath: dbPath,
-        logFile: path.join(dir, `worker-${n}.log`),
-        env: { WAREHOUSE_MAX_IN_FLIGHT: String(CAP) },
-        // Slow writes, so the run outlasts the kills and each kill finds dates not yet recorded.
-        faults: { peakFile: path.join(dir, `worker-${n}.peak`), holdWritesMs: 150 },
-      });
-      workers.push(w);
-      return w;
-    };
+    // Slow writes, so the run outlasts the kills and each kill finds dates not yet recorded.
+    const spawn = killTestWorkers({ dir, taskQueue, duckdbPath: dbPath, cap: CAP, holdWritesMs: 150, workers });
     const rng = Rng.of(SEED, 'kill-local-points');
     const recorded = async (): Promise<Set<string>> => completedInHistory(env.client, backfillId, phase3Processors.map((p) => p.name));
     // Each kill once a seeded-random number of dates more is recorded, and the worker has written a

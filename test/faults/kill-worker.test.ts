@@ -23,7 +23,7 @@ import { DATE_HEARTBEAT_TIMEOUT_MS } from '../../src/workflows/processor-backfil
 import { SLOT_LEASE_MS } from '../../src/workflows/warehouse-slots';
 import { eventually, expectSameTables, referenceRun, seededWarehouse, tempDir, terminateQueue, testConfig, testEnv } from '../helpers/harness';
 import { uniqueTaskQueue } from '../helpers/temporal-env';
-import { completedInHistory, inFlightDates, killAll, peakInFlight, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { completedInHistory, inFlightDates, killAll, killTestWorkers, peakInFlight, type WorkerProcess } from '../helpers/worker-process';
 
 const SEED = Number(process.env.FAULT_SEED ?? 8);
 const KILLS = 3;
@@ -56,19 +56,9 @@ describe('worker processes killed with SIGKILL mid-run', () => {
     await seeded.close();
     const taskQueue = uniqueTaskQueue('kill');
     const slots = env.client.workflow.getHandle(slotsWorkflowId(warehouseKey(testConfig({ duckdbPath: dbPath }))));
-    const spawn = async (n: number): Promise<WorkerProcess> => {
-      const w = await spawnWorkerProcess({
-        taskQueue,
-        duckdbPath: dbPath,
-        logFile: path.join(dir, `worker-${n}.log`),
-        env: { WAREHOUSE_MAX_IN_FLIGHT: String(CAP) },
-        // Writes of a quarter second, as a warehouse slower than a tiny DuckDB file would take: the
-        // restarted worker does not finish the run while it catches up, so all three kills land mid-run.
-        faults: { peakFile: path.join(dir, `worker-${n}.peak`), holdWritesMs: 250 },
-      });
-      workers.push(w);
-      return w;
-    };
+    // Writes of a quarter second, as a warehouse slower than a tiny DuckDB file would take: the
+    // restarted worker does not finish the run while it catches up, so all three kills land mid-run.
+    const spawn = killTestWorkers({ dir, taskQueue, duckdbPath: dbPath, cap: CAP, holdWritesMs: 250, workers });
     const written = (): number => workers.reduce((n, w) => n + w.writes().length, 0);
 
     // The first kill after a seeded-random 8–20 % of the dates, each later one a seeded-random 2–8

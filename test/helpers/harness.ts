@@ -120,12 +120,18 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false |
   }
 }
 
-/** Every row of a processor table, tracking columns excluded, in a stable order. */
-export async function tableSnapshot(warehouse: DuckDbWarehouse, table: string, keys: readonly string[]): Promise<string[]> {
+/**
+ * Every row of a processor table, tracking columns excluded, in a stable order; with
+ * `significantDigits`, non-integer numbers rounded to that many (two runs of the same SQL can
+ * differ in a double's last bits: DuckDB's parallel aggregates sum in no fixed order).
+ */
+export async function tableSnapshot(warehouse: DuckDbWarehouse, table: string, keys: readonly string[], significantDigits?: number): Promise<string[]> {
   const rows = await warehouse.query(
     `SELECT * EXCLUDE (source_backfill_id, processed_at) FROM ${table} ORDER BY ${keys.join(', ')}`,
   );
-  return rows.map((r) => JSON.stringify(r));
+  const round = (_k: string, v: unknown): unknown =>
+    significantDigits !== undefined && typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(significantDigits)) : v;
+  return rows.map((r) => JSON.stringify(r, round));
 }
 
 export async function terminateQueue(env: TestWorkflowEnvironment, taskQueue: string): Promise<void> {

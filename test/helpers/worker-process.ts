@@ -156,6 +156,24 @@ export async function spawnWorkerProcess(options: WorkerProcessOptions): Promise
   }
 }
 
+/**
+ * Starts the n-th worker process of a kill test (log `worker-<n>.log`, peak file `worker-<n>.peak`
+ * in `dir`, the cap, writes held `holdWritesMs`) and adds it to `workers` (kill them in afterAll).
+ */
+export function killTestWorkers(options: { dir: string; taskQueue: string; duckdbPath: string; cap: number; holdWritesMs: number; workers: WorkerProcess[] }) {
+  return async (n: number): Promise<WorkerProcess> => {
+    const w = await spawnWorkerProcess({
+      taskQueue: options.taskQueue,
+      duckdbPath: options.duckdbPath,
+      logFile: path.join(options.dir, `worker-${n}.log`),
+      env: { WAREHOUSE_MAX_IN_FLIGHT: String(options.cap) },
+      faults: { peakFile: path.join(options.dir, `worker-${n}.peak`), holdWritesMs: options.holdWritesMs },
+    });
+    options.workers.push(w);
+    return w;
+  };
+}
+
 /** SIGKILLs every process of the list still running and waits for them (afterAll). */
 export async function killAll(processes: readonly WorkerProcess[]): Promise<void> {
   for (const p of processes) if (p.running) p.kill('SIGKILL');

@@ -20,7 +20,7 @@ import {
   retryPhaseSignal,
   setConcurrencyUpdate,
 } from '../../src/shared/messages';
-import type { ProcessorWorkflowInput, RunDateInput } from '../../src/shared/types';
+import type { BackfillRequest, ProcessorWorkflowInput, RunDateInput } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
 import type { BackfillActivities } from '../../src/activities';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
@@ -131,7 +131,8 @@ describe('record workflow histories for the replay test', () => {
     }
   });
 
-  record('backfill workflow: Phase 3 with dates as local activities', async () => {
+  /** Phase 3 of the tiny preset's first days to its end, saved as `name`. */
+  const recordPhase3 = async (name: string, extra: Partial<BackfillRequest> = {}): Promise<void> => {
     const worker = await startWorker(env, warehouse);
     try {
       const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
@@ -140,31 +141,18 @@ describe('record workflow histories for the replay test', () => {
         phases: [3],
         concurrency: 2,
         gatePolicy: 'wait',
-        dateDispatch: 'local',
+        ...extra,
       });
       await eventually(async () => (await handle.describe()).status.name !== 'RUNNING');
-      await save('backfill-local-dispatch', backfillId);
+      await save(name, backfillId);
     } finally {
       await worker.stop();
     }
-  });
+  };
 
-  record('backfill workflow: Phase 3 with its gate', async () => {
-    const worker = await startWorker(env, warehouse);
-    try {
-      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
-        from: '2024-10-22',
-        to: '2024-10-31',
-        phases: [3],
-        concurrency: 2,
-        gatePolicy: 'wait',
-      });
-      await eventually(async () => (await handle.describe()).status.name !== 'RUNNING');
-      await save('backfill-phase3', backfillId);
-    } finally {
-      await worker.stop();
-    }
-  });
+  record('backfill workflow: Phase 3 with dates as local activities', () => recordPhase3('backfill-local-dispatch', { dateDispatch: 'local' }));
+
+  record('backfill workflow: Phase 3 with its gate', () => recordPhase3('backfill-phase3'));
 
   record('backfill workflow: duplicates fail the gate, remediate deduplicates, re-runs and goes on', async () => {
     // As before the MERGE fix: the first write of one date leaves its rows twice.

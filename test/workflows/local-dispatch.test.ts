@@ -12,16 +12,11 @@ import { ALL_PROCESSORS } from '../../src/pipeline/registry';
 import { backfillProgressQuery, pauseSignal, processorProgressQuery, resumeSignal } from '../../src/shared/messages';
 import { LOCAL_DISPATCH_CHECKPOINT_MS, LOCAL_DISPATCH_TASK_TIMEOUT_MS, type BackfillRequest } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
-import { duplicateKeys, eventually, seededWarehouse, startWorker, tempDir, testEnv } from '../helpers/harness';
+import { duplicateKeys, eventually, seededWarehouse, startWorker, tableSnapshot, tempDir, testEnv } from '../helpers/harness';
 
 const TABLES = ALL_PROCESSORS.filter((p) => p.kind === 'table');
 /** The processor whose history is read. */
 const NAME = 'player_game_summary';
-
-async function snapshot(warehouse: DuckDbWarehouse, table: string, keys: readonly string[]): Promise<string[]> {
-  const rows = await warehouse.query(`SELECT * EXCLUDE (source_backfill_id, processed_at) FROM ${table} ORDER BY ${keys.join(', ')}`);
-  return rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v)));
-}
 
 describe('dates dispatched as local activities', () => {
   let env: TestWorkflowEnvironment;
@@ -86,7 +81,7 @@ describe('dates dispatched as local activities', () => {
     // order, so two runs of the same SQL can differ in the last bits of a double.
     for (const def of written) {
       const table = `${def.target.dataset}.${def.target.table}`;
-      const [want, got] = await Promise.all([snapshot(regular.warehouse, table, def.keyColumns), snapshot(local.warehouse, table, def.keyColumns)]);
+      const [want, got] = await Promise.all([tableSnapshot(regular.warehouse, table, def.keyColumns, 6), tableSnapshot(local.warehouse, table, def.keyColumns, 6)]);
       expect({ table, rows: got.length }).toEqual({ table, rows: want.length });
       expect(got).toEqual(want);
       expect(await duplicateKeys(local.warehouse, table, def.keyColumns)).toBe(0);
