@@ -8,6 +8,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { LeasedWarehouseSlots } from '../../src/activities/leased-slots';
 import type { ReleaseSlot } from '../../src/activities/warehouse-slots';
+import { slotsWorkflowId } from '../../src/activities/temporal-slots';
+import { SHARE_TURN_MS } from '../../src/shared/slot-shares';
+import type { WarehouseSlotsInput } from '../../src/workflows/warehouse-slots';
 import { eventually, testEnv } from '../helpers/harness';
 import { bundle, uniqueTaskQueue } from '../helpers/temporal-env';
 
@@ -24,19 +27,28 @@ describe('a process leasing a share of the cap', () => {
     const taskQueue = uniqueTaskQueue('leased');
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await bundle() });
     const running = worker.run();
-    const slots = new LeasedWarehouseSlots(env.client, taskQueue, `leased-${randomBytes(4).toString('hex')}`, 2, { lingerMs: 100 });
+    const key = `leased-${randomBytes(4).toString('hex')}`;
+    // A long lease: the parked request waits a third of it (40 s), far longer than this test takes
+    // even on a loaded machine, so it is still parked when the next phase asks.
+    const input: WarehouseSlotsInput = { capacity: 2, leaseMs: 120_000 };
+    await env.client.workflow.start('warehouseSlotsWorkflow', { workflowId: slotsWorkflowId(key), taskQueue, args: [input] });
+    const slots = new LeasedWarehouseSlots(env.client, taskQueue, key, 2, { lingerMs: 100 });
     try {
       // "Phase 3": more dates than the cap. The third waits, so the process's one request parks at
       // the workflow (it holds its whole share; the request renews the lease meanwhile).
       const first = await Promise.all([slots.acquire('a'), slots.acquire('b')]);
       const third = slots.acquire('c');
       expect(await eventually(async () => ((slots as unknown as { asking: boolean }).asking ? true : undefined), 20, 10_000)).toBe(true);
+      // Past the holder's turn (the workflow wakes a parked request once when it ends), so the
+      // request stays parked from here to its deadline whatever the machine's speed.
+      await new Promise((r) => setTimeout(r, SHARE_TURN_MS + 500));
       await Promise.all(first.map((release) => release()));
       const thirdRelease = await third;
       await thirdRelease();
       // The phase ends: after lingering, the idle slots go back to the workflow.
       expect(await eventually(async () => (slots.held() === 0 ? true : undefined), 20, 10_000)).toBe(true);
       const requestsBefore = slots.requestsSent;
+      expect((slots as unknown as { asking: boolean }).asking).toBe(true);
 
       // "Phase 4": dates want slots again while the renewal request is still parked (it waits up to
       // a third of the lease). The process tells the workflow what it now wants; the parked request
@@ -49,6 +61,7 @@ describe('a process leasing a share of the cap', () => {
       await Promise.all(next.map((release) => release()));
     } finally {
       await slots.close();
+      await env.client.workflow.getHandle(slotsWorkflowId(key)).terminate('test finished').catch(() => undefined);
       worker.shutdown();
       await running;
     }
