@@ -373,7 +373,12 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
     this.grantedTotal = reply.grantedTotal;
     this.returnedTotal = Math.max(this.returnedTotal, reply.returnedTotal);
     this.target = reply.target;
-    this.leaseMs = reply.leaseMs;
+    if (reply.leaseMs !== this.leaseMs) {
+      // Renew every third of the lease the workflow actually gives (settle() re-creates the timer).
+      this.leaseMs = reply.leaseMs;
+      clearInterval(this.renewTimer);
+      this.renewTimer = undefined;
+    }
     this.renewedAtMs = sentAt;
     if (reply.limit !== undefined && reply.ceiling !== undefined) {
       const changed = this.admitted?.limit !== reply.limit || this.admitted?.ceiling !== reply.ceiling;

@@ -157,15 +157,22 @@ describe('backfill CLI: operating a backfill', () => {
   let warehouse: DuckDbWarehouse;
   let worker: RunningWorker;
   let envVars: Record<string, string>;
+  /** Set by the pause test only, so every other test here runs on its own. */
+  let holding = false;
+  let openGate: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (openGate = resolve));
 
   beforeAll(async () => {
     env = await testEnv();
     warehouse = await seededWarehouse('tiny');
-    // Slow dates a little, so pause has something in flight to wait for.
+    // Slow dates a little, and hold player_game_summary's dates after its first two at a gate the
+    // test opens once `pause` is acknowledged: pause always finds work left, however loaded the machine.
+    let started = 0;
     worker = await startWorker(env, warehouse, {
       wrap: (acts) => ({
         ...acts,
         async runProcessorForDate(input: Parameters<typeof acts.runProcessorForDate>[0]) {
+          if (holding && input.processor === 'player_game_summary' && ++started > 2) await held;
           await new Promise((r) => setTimeout(r, 150));
           return acts.runProcessorForDate(input);
         },
@@ -177,12 +184,14 @@ describe('backfill CLI: operating a backfill', () => {
     envVars = { BACKFILL_TASK_QUEUE: worker.config.taskQueue, DATE_DISPATCH: 'activity' };
   });
   afterAll(async () => {
+    openGate();
     await worker?.stop();
     await warehouse?.close();
     await env?.teardown();
   });
 
   test('start, pause, status --json, resume, start --wait attaches and exits 0', async () => {
+    holding = true;
     const args = ['--from', '2024-10-22', '--to', '2024-11-05', '--phases', '3', '--processors', 'player_game_summary,team_offense_game_summary', '--concurrency', '2'];
     const started = await cli(['start', ...args, '--json'], envVars);
     expect(started.code).toBe(0);
@@ -198,7 +207,11 @@ describe('backfill CLI: operating a backfill', () => {
       const p = await env.client.workflow.getHandle(`${id}/player_game_summary`).query(processorProgressQuery).catch(() => undefined);
       return p && p.done >= 2;
     });
-    expect((await cli(['pause', id], envVars)).code).toBe(0);
+    const pause = await cli(['pause', id], envVars);
+    expect(pause.err).toBe('');
+    expect(pause.code).toBe(0);
+    // The dates in flight may finish now; no new one starts.
+    openGate();
     const paused = await eventually(async () => {
       const p = await env.client.workflow.getHandle(`${id}/player_game_summary`).query(processorProgressQuery);
       return p.status === 'paused' && p.inFlight.length === 0 ? p : undefined;

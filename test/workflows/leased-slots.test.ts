@@ -9,7 +9,6 @@ import { Worker } from '@temporalio/worker';
 import { LeasedWarehouseSlots } from '../../src/activities/leased-slots';
 import type { ReleaseSlot } from '../../src/activities/warehouse-slots';
 import { slotsWorkflowId } from '../../src/activities/temporal-slots';
-import { SHARE_TURN_MS } from '../../src/shared/slot-shares';
 import type { WarehouseSlotsInput } from '../../src/workflows/warehouse-slots';
 import { eventually, testEnv } from '../helpers/harness';
 import { bundle, uniqueTaskQueue } from '../helpers/temporal-env';
@@ -38,10 +37,11 @@ describe('a process leasing a share of the cap', () => {
       // the workflow (it holds its whole share; the request renews the lease meanwhile).
       const first = await Promise.all([slots.acquire('a'), slots.acquire('b')]);
       const third = slots.acquire('c');
-      expect(await eventually(async () => ((slots as unknown as { asking: boolean }).asking ? true : undefined), 20, 10_000)).toBe(true);
-      // Past the holder's turn (the workflow wakes a parked request once when it ends), so the
-      // request stays parked from here to its deadline whatever the machine's speed.
-      await new Promise((r) => setTimeout(r, SHARE_TURN_MS + 500));
+      // Parked until its deadline, read from the workflow's history: the workflow wakes a parked
+      // request once when the holder's turn (SHARE_TURN_MS) ends, and a request woken after the
+      // give-back below returns (its process then wants nothing), so wait until that wake is past.
+      // (Waiting a fixed time past the turn was not enough on a loaded machine.)
+      expect(await eventually(() => parkedUntilDeadline(env, key), 50, 30_000)).toBe(true);
       await Promise.all(first.map((release) => release()));
       const thirdRelease = await third;
       await thirdRelease();
@@ -67,3 +67,20 @@ describe('a process leasing a share of the cap', () => {
     }
   });
 });
+
+/**
+ * True once the slots workflow holds one lease request open and has set that request's only
+ * remaining timer to its deadline (a third of the 120 s lease): nothing but a grant or that
+ * deadline returns it now.
+ */
+async function parkedUntilDeadline(env: TestWorkflowEnvironment, key: string): Promise<boolean> {
+  const events = (await env.client.workflow.getHandle(slotsWorkflowId(key)).fetchHistory()).events ?? [];
+  const accepted = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const completed = events.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+  if (accepted.length !== completed.length + 1) return false;
+  const open = events.lastIndexOf(accepted[accepted.length - 1]!);
+  const timers = events.slice(open).filter((e) => e.timerStartedEventAttributes || e.timerFiredEventAttributes);
+  const last = timers[timers.length - 1];
+  const seconds = Number(last?.timerStartedEventAttributes?.startToFireTimeout?.seconds?.toString() ?? 0);
+  return seconds >= 30;
+}
