@@ -11,15 +11,23 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 
 export const PREBUILT_WORKFLOW_BUNDLE = path.join(__dirname, 'workflows.bundle.js');
+/** Bundled with the workflows: the stale-activation guard (src/workflows/stale-activation.ts). */
+export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [require.resolve('./workflows/interceptors')];
 
-/** Where the worker gets its workflow code: the prebuilt bundle when present, else the sources. */
-export function workflowSource(prebuilt: string = PREBUILT_WORKFLOW_BUNDLE): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  return fs.existsSync(prebuilt) ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: require.resolve('./workflows') };
+/** Where the worker gets its workflow code: the prebuilt bundle when present, else the sources (with the interceptors). */
+export function workflowSource(prebuilt: string = PREBUILT_WORKFLOW_BUNDLE): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> {
+  return fs.existsSync(prebuilt)
+    ? { workflowBundle: { codePath: prebuilt } }
+    : { workflowsPath: require.resolve('./workflows'), interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } };
 }
 
 /** Bundles `./workflows` and writes the bundle to `outFile`; returns its size in bytes. */
 export async function writeWorkflowBundle(outFile: string = PREBUILT_WORKFLOW_BUNDLE): Promise<number> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+    logger: new DefaultLogger('WARN'),
+  });
   await fs.promises.writeFile(outFile, code);
   return Buffer.byteLength(code);
 }

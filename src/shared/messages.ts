@@ -63,8 +63,9 @@ export const setCostBudgetUpdate = defineUpdate<number | null, [number]>('set-co
  * How long a warehouse slot, or a place in the queue for one, lasts without a renewal from its
  * holder's worker process: the per-date activity's heartbeat time-out, so a dead worker's slots and
  * queued requests are gone about when its dates are retried. Processes renew every third of it.
+ * (30 s for slots workflows started before the short-lease patch.)
  */
-export const SLOT_LEASE_MS = 30_000;
+export const SLOT_LEASE_MS = 15_000;
 
 export interface SlotRequest {
   /** Stable per piece of work (workflowId/runId/activityId), so a retry re-takes its own slot. */

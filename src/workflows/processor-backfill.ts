@@ -64,10 +64,11 @@ import { checkFailureBudget, DEFAULT_FAILURE_BUDGET, recordOutcome, type Failure
 import { mayLaunchDate, shortfall, type ChildCostState } from '../shared/cost-budget';
 
 /**
- * A date's activity heartbeats every few seconds; a worker that died mid-date is noticed within
- * this, and the date retried elsewhere.
+ * A date's activity heartbeats every 5 s (the SDK passes one on to the server at most every 80 % of
+ * this, 12 s); a worker that died mid-date is noticed within this, and the date retried elsewhere.
+ * The same as SLOT_LEASE_MS, so the dead worker's warehouse slots are free by then too.
  */
-export const DATE_HEARTBEAT_TIMEOUT_MS = 30_000;
+export const DATE_HEARTBEAT_TIMEOUT_MS = 15_000;
 
 /** Well under the server's ~4k-event suggestion and far from its 10k warning. */
 export const DEFAULT_HISTORY_EVENT_LIMIT = 3_000;

@@ -53,9 +53,13 @@ import { SHARE_TURN_MS, fairShares } from '../shared/slot-shares';
 export { SLOT_LEASE_MS };
 /** The lease of runs started before prompt recovery (their histories replay with it). */
 const LEGACY_SLOT_LEASE_MS = 2 * 60_000;
+/** The lease of runs started with prompt recovery but before the short lease. */
+const PROMPT_RECOVERY_SLOT_LEASE_MS = 30_000;
 const HISTORY_EVENT_LIMIT = 3_000;
 /** Short leases, queued requests as leases too, bulk renewal, no timer while idle. */
 export const PROMPT_RECOVERY_PATCH = 'slots-prompt-recovery';
+/** SLOT_LEASE_MS of 15 s (was 30 s), with the date activity's heartbeat time-out: a dead process's share lapses twice as fast. */
+export const SHORT_LEASE_PATCH = 'slots-short-lease';
 /** The failure type of a request whose place in the queue lapsed or was withdrawn: the client asks again. */
 export const SLOT_REQUEST_LAPSED = 'SlotRequestLapsed';
 
@@ -68,7 +72,8 @@ export interface WarehouseSlotsInput {
 
 export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promise<void> {
   const promptRecovery = patched(PROMPT_RECOVERY_PATCH);
-  const leaseMs = input.leaseMs ?? (promptRecovery ? SLOT_LEASE_MS : LEGACY_SLOT_LEASE_MS);
+  const shortLease = promptRecovery && patched(SHORT_LEASE_PATCH);
+  const leaseMs = input.leaseMs ?? (shortLease ? SLOT_LEASE_MS : promptRecovery ? PROMPT_RECOVERY_SLOT_LEASE_MS : LEGACY_SLOT_LEASE_MS);
   const historyLimit = input.historyEventLimit ?? HISTORY_EVENT_LIMIT;
   const state: SlotsState = input.state ?? {
     capacity: input.capacity,

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/workflow-bundle';
 
 /** The shared server's host:port; throws when the tests were not started through jest's global setup. */
 export function testServerAddress(): string {
@@ -32,13 +33,18 @@ const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
  * per path. Bundling takes seconds; a bundle per test would dominate the run. The path is resolved
  * only when called, so importing this helper works before `src/workflows` exists.
  */
-export function bundle(workflowsPath: string = require.resolve('../../src/workflows')): Promise<WorkflowBundleWithSourceMap> {
-  let pending = bundles.get(workflowsPath);
+export function bundle(
+  workflowsPath: string = require.resolve('../../src/workflows'),
+  /** The production interceptors (src/workflow-bundle.ts) unless told otherwise. */
+  interceptorModules: readonly string[] = WORKFLOW_INTERCEPTOR_MODULES,
+): Promise<WorkflowBundleWithSourceMap> {
+  const key = `${workflowsPath}|${interceptorModules.join(',')}`;
+  let pending = bundles.get(key);
   if (pending === undefined) {
-    pending = bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+    pending = bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [...interceptorModules], logger: new DefaultLogger('WARN') });
     // A failed bundle is not cached, so a later call reports the error again instead of a stale promise.
-    void pending.catch(() => bundles.delete(workflowsPath));
-    bundles.set(workflowsPath, pending);
+    void pending.catch(() => bundles.delete(key));
+    bundles.set(key, pending);
   }
   return pending;
 }

@@ -20,8 +20,15 @@ describe('prebuilt workflow bundle', () => {
     await writeWorkflowBundle(codePath);
   });
 
-  test('without the file, the worker bundles the workflow sources', () => {
-    expect(workflowSource(path.join(dir, 'absent.js'))).toEqual({ workflowsPath: require.resolve('../../src/workflows') });
+  test('without the file, the worker bundles the workflow sources with their interceptors', () => {
+    expect(workflowSource(path.join(dir, 'absent.js'))).toEqual({
+      workflowsPath: require.resolve('../../src/workflows'),
+      interceptors: { workflowModules: [require.resolve('../../src/workflows/interceptors')] },
+    });
+  });
+
+  test('the prebuilt bundle carries the stale-activation guard', () => {
+    expect(fs.readFileSync(codePath, 'utf8')).toContain('StaleActivationError');
   });
 
   test('with the file, the worker loads it by path', () => {
