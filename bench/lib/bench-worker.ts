@@ -53,6 +53,25 @@ export interface WorkerMemory {
   /** Memory of C++ objects bound to JavaScript ones, Buffers included. */
   externalMiB: number;
   arrayBuffersMiB: number;
+  /**
+   * At the RSS peak, from /proc/self/status (Linux): private memory (heaps of every kind: V8,
+   * DuckDB, Temporal's core) and pages of files mapped in (the node binary and the native
+   * libraries' code, shared with every process using them).
+   */
+  atPeak?: { rssAnonMiB: number; rssFileMiB: number };
+}
+
+/** RssAnon / RssFile of this process (kB lines of /proc/self/status); undefined off Linux. */
+function rssKinds(): { rssAnonMiB: number; rssFileMiB: number } | undefined {
+  try {
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    const anon = kb('RssAnon');
+    const file = kb('RssFile');
+    return Number.isFinite(anon) && Number.isFinite(file) ? { rssAnonMiB: Math.round(anon / 1024), rssFileMiB: Math.round(file / 1024) } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function send(message: ChildMessage): Promise<void> {
@@ -102,6 +121,10 @@ async function start(options: BenchWorkerOptions): Promise<void> {
   const mib = (n: number): number => Math.round(n / 2 ** 20);
   const sampler = setInterval(() => {
     const m = process.memoryUsage();
+    if (mib(m.rss) > memory.rssMiB) {
+      const kinds = rssKinds();
+      if (kinds) memory.atPeak = kinds;
+    }
     memory.rssMiB = Math.max(memory.rssMiB, mib(m.rss));
     memory.heapUsedMiB = Math.max(memory.heapUsedMiB, mib(m.heapUsed));
     memory.externalMiB = Math.max(memory.externalMiB, mib(m.external));

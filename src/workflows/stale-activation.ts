@@ -18,9 +18,13 @@
  * drops the cached run, the server hands the task out again, and it is replayed from history with
  * its own time. On replay it never throws, so it changes nothing in recorded histories.
  */
-import type { ActivateInput } from '@temporalio/workflow';
-
-type Activation = ActivateInput['activation'];
+/** What the guard reads of an activation (an `ActivateInput['activation']` is one). */
+export interface ActivationStamp {
+  historyLength?: number | null;
+  isReplaying?: boolean | null;
+  /** A protobuf Timestamp; `seconds` is a Long in the SDK's activations. */
+  timestamp?: { seconds?: number | { toString(): string } | null; nanos?: number | null } | null;
+}
 
 export class StaleActivationError extends Error {
   constructor(historyLength: number, timestampMs: number, previousHistoryLength: number) {
@@ -32,16 +36,16 @@ export class StaleActivationError extends Error {
   }
 }
 
-function millis(ts: Activation['timestamp']): number | undefined {
+function millis(ts: ActivationStamp['timestamp']): number | undefined {
   if (!ts) return undefined;
-  return Number(ts.seconds ?? 0) * 1_000 + Math.floor((ts.nanos ?? 0) / 1_000_000);
+  return Number(String(ts.seconds ?? 0)) * 1_000 + Math.floor((ts.nanos ?? 0) / 1_000_000);
 }
 
 /**
  * One per workflow run: call `check` with every activation, in order. Query-only activations carry
  * no timestamp and are skipped.
  */
-export function staleActivationGuard(): { check(activation: Activation): void } {
+export function staleActivationGuard(): { check(activation: ActivationStamp): void } {
   let previous: { historyLength: number; timestampMs: number } | undefined;
   return {
     check(activation) {

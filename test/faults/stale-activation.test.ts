@@ -33,7 +33,8 @@ interface Round {
   guardedQueries: number;
   /** Workflow tasks failed by the guard. */
   guardedTasks: number;
-  replay: 'ok' | string;
+  /** 'ok', or the replay's error. */
+  replay: string;
   /** The leaseId the workflow gave the next process, if it answered. */
   nextLease: string | undefined;
 }
