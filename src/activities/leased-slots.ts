@@ -111,8 +111,12 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
     this.onLimit = options.onLimit;
   }
 
+  private sentRequests = 0;
+
   /** Lease requests sent so far (the bench and tests count the round trips). */
-  requestsSent = 0;
+  get requestsSent(): number {
+    return this.sentRequests;
+  }
 
   /** The deployment-wide admitted limit as of the latest reply (undefined before the first). */
   admittedLimit(): AdmittedLimit | undefined {
@@ -360,7 +364,7 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
       ...(report ? { report } : {}),
     };
     this.toldWant = request.want;
-    this.requestsSent += 1;
+    this.sentRequests += 1;
     return this.client.workflow.executeUpdateWithStart(leaseSlotsUpdate, { args: [request], startWorkflowOperation });
   }
 

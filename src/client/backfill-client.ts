@@ -171,19 +171,13 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
       if (p.status === 'completed' || p.status === 'pending' || p.runNumber > 1) return p;
       const child = client.workflow.getHandle(`${backfillId}/${p.processor}`);
       // A child running its dates as local activities answers at its next checkpoint (up to
-      // LOCAL_DISPATCH_CHECKPOINT_MS): past CHILD_QUERY_WAIT_MS the parent's view stands.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), CHILD_QUERY_WAIT_MS);
-      });
+      // LOCAL_DISPATCH_CHECKPOINT_MS): past CHILD_QUERY_WAIT_MS the parent's view stands. A deadline,
+      // not a race: an abandoned query would go on retrying after its caller closed the connection.
       try {
-        const fresh = await Promise.race([child.query(processorProgressQuery), late]);
-        if (!fresh) return p;
+        const fresh = await client.withDeadline(Date.now() + CHILD_QUERY_WAIT_MS, () => child.query(processorProgressQuery));
         return fresh.processor === p.processor && fresh.total === p.total ? { ...fresh, skipReasons: p.skipReasons } : p;
       } catch {
         return p;
-      } finally {
-        clearTimeout(timer);
       }
     }),
   );

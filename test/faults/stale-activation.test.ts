@@ -75,12 +75,20 @@ describe('a query racing a workflow task to a fresh worker', () => {
         ((await handle.fetchHistory()).events ?? []).some(
           (e) => (e.workflowTaskCompletedEventAttributes ?? e.workflowTaskFailedEventAttributes)?.identity === b.options.identity,
         );
+      // Each query waits at the server (up to 30 s) until some worker takes it: the ones sent while
+      // the task sits on the dead sticky queue reach B together with the task.
+      const queries: Array<Promise<unknown>> = [];
       do {
-        const query = handle.query(slotsStateQuery).catch((err: Error) => {
-          if (err.message.includes('stale workflow activation')) guardedQueries += 1;
-        });
-        await Promise.race([query, new Promise((r) => setTimeout(r, 300))]);
+        queries.push(
+          env.client
+            .withDeadline(Date.now() + 30_000, () => handle.query(slotsStateQuery))
+            .catch((err: Error) => {
+              if (err.message.includes('stale workflow activation')) guardedQueries += 1;
+            }),
+        );
+        await new Promise((r) => setTimeout(r, 300));
       } while (!(await takenOver()));
+      await Promise.all(queries);
 
       // Give the workflow the time a healthy one needs to answer the next process.
       const nextLease = await Promise.race([
