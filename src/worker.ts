@@ -23,6 +23,15 @@ import { workflowSource } from './workflow-bundle';
  * cancelled by shutdown fails its attempt, so Temporal retries it on another worker at once.
  */
 export const WORKER_SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * A worker process asked to stop (SIGTERM, SIGINT) exits this long after the request even if work
+ * is still running. Needed for local activities (DuckDB's dispatch): the SDK lets them run on past
+ * the grace time (measured: a worker with 60 s writes in flight took 269 s to stop), and its own
+ * forced shutdown (`shutdownForceTime`) failed the worker with an internal error. Their dates are
+ * not in the history yet, so they run again on the next worker after the workflow task's time-out
+ * — written idempotently, as after a crash.
+ */
+export const WORKER_SHUTDOWN_FORCE_AFTER_MS = WORKER_SHUTDOWN_GRACE_MS + 5_000;
 
 export interface BackfillWorkerOptions {
   config: Config;
@@ -191,8 +200,25 @@ export async function runWorker(
       },
       'worker started',
     );
-    await worker.run();
-    logger.info('worker stopped');
+    // The SDK's runtime turns these signals into a shutdown; past WORKER_SHUTDOWN_FORCE_AFTER_MS the process goes.
+    const forceExit = (): void => {
+      setTimeout(() => {
+        logger.warn(
+          { graceMs: WORKER_SHUTDOWN_GRACE_MS, forceAfterMs: WORKER_SHUTDOWN_FORCE_AFTER_MS },
+          'worker exiting with work still running past its grace time; dates not yet recorded run again on the next worker',
+        );
+        process.exit(0);
+      }, WORKER_SHUTDOWN_FORCE_AFTER_MS).unref();
+    };
+    process.once('SIGTERM', forceExit);
+    process.once('SIGINT', forceExit);
+    try {
+      await worker.run();
+      logger.info('worker stopped');
+    } finally {
+      process.off('SIGTERM', forceExit);
+      process.off('SIGINT', forceExit);
+    }
   } finally {
     await warehouse.close();
     await clientConnection.close();
