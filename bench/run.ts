@@ -195,7 +195,12 @@ async function main(): Promise<void> {
           `max in flight ${run.warehouse.maxInFlight}, longest history ${run.history.maxHistoryEventsPerRun} events`,
       );
       const mem = run.workerMemory;
-      say(`[${variant.name}] worker memory peaks: RSS ${mem.rssMiB} MiB, JS heap ${mem.heapUsedMiB} MiB, external ${mem.externalMiB} MiB (array buffers ${mem.arrayBuffersMiB} MiB); the rest is native (DuckDB, Temporal's core, V8 itself)`);
+      const peak = mem.atPeak ? `; at the RSS peak ${mem.atPeak.rssAnonMiB} MiB private, ${mem.atPeak.rssFileMiB} MiB mapped files (code)` : '';
+      const duck = mem.duckdbMiB !== undefined ? `; DuckDB's own accounting at most ${mem.duckdbMiB} MiB` : '';
+      say(
+        `[${variant.name}] worker memory peaks: RSS ${mem.rssMiB} MiB, JS heap ${mem.heapUsedMiB} MiB, external ${mem.externalMiB} MiB ` +
+          `(array buffers ${mem.arrayBuffersMiB} MiB)${peak}${duck}; the rest is native (Temporal's core, the workflow threads' V8 heaps, allocators)`,
+      );
     }
 
     const main = runs.find((r) => r.variant.name === 'default') ?? runs[0];

@@ -59,6 +59,8 @@ export interface WorkerMemory {
    * libraries' code, shared with every process using them).
    */
   atPeak?: { rssAnonMiB: number; rssFileMiB: number };
+  /** DuckDB's own accounting (duckdb_memory(): buffer pool and other tags), its peak over the run. */
+  duckdbMiB?: number;
 }
 
 /** RssAnon / RssFile of this process (kB lines of /proc/self/status); undefined off Linux. */
@@ -101,7 +103,8 @@ async function start(options: BenchWorkerOptions): Promise<void> {
   const clientConnection = await Connection.connect({ address: options.temporalAddress });
   const client = new Client({ connection: clientConnection });
   // Built as createWarehouse(config) would build it (memory limit included), wrapped to count calls.
-  const warehouse = new BenchWarehouse(new DuckDbWarehouse({ path: config.duckdbPath, memoryLimit: config.duckdbMemoryLimit }), {
+  const duckdb = new DuckDbWarehouse({ path: config.duckdbPath, memoryLimit: config.duckdbMemoryLimit });
+  const warehouse = new BenchWarehouse(duckdb, {
     cap: options.cap,
     ...(options.dateLatencyMs ? { dateLatencyMs: options.dateLatencyMs } : {}),
     onOverCap: (inFlight) => void send({ type: 'over-cap', inFlight }),
@@ -131,9 +134,21 @@ async function start(options: BenchWorkerOptions): Promise<void> {
     memory.arrayBuffersMiB = Math.max(memory.arrayBuffersMiB, mib(m.arrayBuffers));
   }, 250);
   sampler.unref();
+  // Straight to the engine, not through the counting wrapper: not a backfill's call.
+  const duckdbSampler = setInterval(() => {
+    duckdb
+      .query<{ bytes: number | null }>('SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory()')
+      .then(([row]) => {
+        const used = mib(Number(row?.bytes ?? 0));
+        memory.duckdbMiB = Math.max(memory.duckdbMiB ?? 0, used);
+      })
+      .catch(() => undefined);
+  }, 2_000);
+  duckdbSampler.unref();
   process.on('message', (m: ParentMessage) => {
     if (m.type !== 'stop') return;
     void (async () => {
+      clearInterval(duckdbSampler);
       worker.shutdown();
       await running.catch((err: unknown) => logger.error({ err }, 'worker ended with an error'));
       await warehouse.close();
