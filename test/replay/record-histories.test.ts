@@ -228,6 +228,12 @@ describe('record workflow histories for the replay test', () => {
     await save('warehouse-slots-process-shares', load.workflowId, load.firstRunId);
   });
 
+  record('warehouse slots: the short lease (patch slots-short-lease), process shares, rolling over', async () => {
+    const load = await runSlotsLoad(env, { capacity: 3, requests: 120, processes: 4, holdMs: 100, historyEventLimit: 80 });
+    if (load.runs < 2) throw new Error('the slots workflow did not roll over');
+    await save('warehouse-slots-short-lease', load.workflowId, load.firstRunId);
+  });
+
   record('backfill workflow: planned up front, a failed date fails the gate, retry-phase re-runs it', async () => {
     const worker = await startWorker(env, warehouse, {
       wrap: (acts) => ({

@@ -10,6 +10,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import * as workflows from '../../src/workflows';
 import { bundle } from '../helpers/temporal-env';
+import { SHORT_LEASE_PATCH } from '../../src/workflows/warehouse-slots';
 
 const HISTORIES = path.join(__dirname, 'histories');
 const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
@@ -19,6 +20,7 @@ interface HistoryEvent {
   workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string }; input?: { payloads?: Array<{ data?: string }> } };
   workflowExecutionSignaledEventAttributes?: { signalName?: string };
   workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest?: { input?: { name?: string } } };
+  markerRecordedEventAttributes?: { details?: { 'patch-data'?: { payloads?: Array<{ data?: string }> } } };
 }
 
 function load(file: string): { file: string; type: string; input: Record<string, unknown>; events: HistoryEvent[] } {
@@ -35,6 +37,14 @@ function load(file: string): { file: string; type: string; input: Record<string,
 
 const signals = (h: ReturnType<typeof load>): string[] => h.events.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? '');
 const updates = (h: ReturnType<typeof load>): string[] => h.events.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? '');
+/** Patch ids recorded in the history's markers. */
+const patches = (h: ReturnType<typeof load>): string[] =>
+  h.events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+    if (!data) return [];
+    const decoded = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id?: string };
+    return decoded.id ? [decoded.id] : [];
+  });
 const continuedAsNew = (h: ReturnType<typeof load>): boolean => h.events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
 
 describe('replay of recorded histories', () => {
@@ -61,6 +71,7 @@ describe('replay of recorded histories', () => {
       'slots: process shares and health reports': of('warehouseSlotsWorkflow').some(
         (h) => updates(h).includes('lease-slots') && signals(h).includes('warehouse-health') && continuedAsNew(h),
       ),
+      'slots: the short lease (patch slots-short-lease), rolling over': of('warehouseSlotsWorkflow').some((h) => patches(h).includes(SHORT_LEASE_PATCH) && continuedAsNew(h)),
     }).toEqual({
       'processor: continue-as-new': true,
       'processor: pause and resume': true,
@@ -72,6 +83,7 @@ describe('replay of recorded histories', () => {
       'processor: dates as local activities, continue-as-new': true,
       'backfill: dates as local activities': true,
       'slots: process shares and health reports': true,
+      'slots: the short lease (patch slots-short-lease), rolling over': true,
     });
   });
 
