@@ -28,6 +28,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY bin ./bin
+# Heap limits: WORKER_NODE_OPTIONS in src/node-options.ts (test/unit/compose.test.ts keeps them equal).
+ENV NODE_OPTIONS="--max-old-space-size=320 --max-semi-space-size=8"
 # Defaults for a container: everything the worker writes lives under /data (a volume).
 ENV BACKFILL_DATA_DIR=/data \
     DUCKDB_PATH=/data/warehouse.duckdb \

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
 import { WAREHOUSE_LOAD_MEMO, type WarehouseLoadMemo } from '../../src/shared/messages';
 import { findFreePort, startDevServer } from '../../src/devserver';
+import { WORKER_NODE_OPTIONS } from '../../src/node-options';
 import { percentFinished } from '../../src/shared/progress';
 import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
 import type { BenchWarehouseStats } from './bench-warehouse';
@@ -177,8 +178,9 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     startTimeoutMs: 90_000,
   });
   const logFd = fs.openSync(path.join(dir, 'worker.log'), 'a');
-  // BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker process alone.
-  const execArgv = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  // A deployed worker's node options (the Dockerfile's NODE_OPTIONS), then any of
+  // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the worker alone.
+  const execArgv = `${WORKER_NODE_OPTIONS} ${process.env.BENCH_WORKER_NODE_ARGS ?? ''}`.split(/\s+/).filter(Boolean);
   const child = fork(path.join(__dirname, 'bench-worker.js'), [], { stdio: ['ignore', logFd, logFd, 'ipc'], execArgv });
   fs.closeSync(logFd);
   const clientConnection = await Connection.connect({ address: server.address });

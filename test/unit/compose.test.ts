@@ -12,6 +12,7 @@ import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, readSync, write
 import os from 'node:os';
 import path from 'node:path';
 import { configEnvironment } from '../../src/config';
+import { WORKER_NODE_OPTIONS } from '../../src/node-options';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -279,6 +280,7 @@ function dockerfileProblems(text: string): string[] {
   const users = [...runtime.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]);
   if (users.length === 0 || /^(root|0)(:|$)/.test(users[users.length - 1] ?? '')) problems.push('the image runs as root');
   if (!/^CMD \["node", ?"dist\/src\/worker\.js"\]/m.test(runtime)) problems.push('the image does not run the compiled worker');
+  if (!runtime.includes(`ENV NODE_OPTIONS="${WORKER_NODE_OPTIONS}"`)) problems.push(`the runtime stage does not set NODE_OPTIONS to WORKER_NODE_OPTIONS (${WORKER_NODE_OPTIONS})`);
   return problems;
 }
 
@@ -418,6 +420,7 @@ describe('Dockerfile', () => {
     ['dev dependencies at run time', (t: string) => t.replace(/npm ci --omit=dev/, 'npm ci'), /installs dev dependencies/],
     ['root at run time', (t: string) => t.replace(/^USER node$/m, 'USER root'), /runs as root/],
     ['no prebuilt bundle', (t: string) => t.replace(/ && node dist\/src\/workflow-bundle\.js/, ''), /does not prebuild the workflow bundle/],
+    ['other heap limits than the worker\'s', (t: string) => t.replace(/--max-old-space-size=\d+/, '--max-old-space-size=4096'), /does not set NODE_OPTIONS to WORKER_NODE_OPTIONS/],
   ])('rejects %s (negative control)', (_name, edit, expected) => {
     const broken = edit(dockerfile);
     expect(broken).not.toBe(dockerfile);
