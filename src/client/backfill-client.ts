@@ -29,6 +29,11 @@ export function backfillIdFor(request: Pick<BackfillRequest, 'from' | 'to' | 'ph
 
 /** How long `status` waits for a running child's own numbers before using the parent's (5 % steps). */
 export const CHILD_QUERY_WAIT_MS = 1_000;
+/**
+ * How long `status` waits for a worker to answer the backfill's progress query before saying none
+ * did (the server's own limit is 30 s, which `status --watch` paid on every poll while no worker ran).
+ */
+export const PROGRESS_QUERY_WAIT_MS = 10_000;
 
 export interface StartOutcome {
   backfillId: string;
@@ -156,12 +161,12 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   }
   if (status === 'COMPLETED') {
     const result = (await handle.result());
-    return { id: backfillId, status, progress: await queryOrNull(handle), result, ...links };
+    return { id: backfillId, status, progress: await queryOrNull(client, handle), result, ...links };
   }
   if (status !== 'RUNNING') return { id: backfillId, status, progress: null, result: null, ...links };
-  const progress = await queryOrNull(handle);
+  const progress = await queryOrNull(client, handle);
   if (!progress) {
-    return { id: backfillId, status, progress: null, result: null, note: 'no worker answered the progress query', ...links };
+    return { id: backfillId, status, progress: null, result: null, note: `no worker answered the progress query within ${PROGRESS_QUERY_WAIT_MS / 1_000} s`, ...links };
   }
   // The parent hears from its children in 5% steps; a first run's child answers with its live
   // numbers (in flight, rate). A retry's child knows only its retried dates, so the parent's merged
@@ -186,9 +191,9 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   return { id: backfillId, status, progress: { ...progress, processors, etaSeconds }, result: null, ...links };
 }
 
-async function queryOrNull(handle: WorkflowHandle<typeof backfillWorkflow>): Promise<BackfillProgress | null> {
+async function queryOrNull(client: Client, handle: WorkflowHandle<typeof backfillWorkflow>): Promise<BackfillProgress | null> {
   try {
-    return await handle.query(backfillProgressQuery);
+    return await client.withDeadline(Date.now() + PROGRESS_QUERY_WAIT_MS, () => handle.query(backfillProgressQuery));
   } catch {
     return null;
   }

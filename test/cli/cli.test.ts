@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runCli } from '../../src/cli';
+import { PROGRESS_QUERY_WAIT_MS } from '../../src/client/backfill-client';
 import { processorProgressQuery } from '../../src/shared/messages';
 import { DuckDbWarehouse } from '../../src/warehouse';
 import { eventually, seededWarehouse, startWorker, tempDir, testEnv, type RunningWorker } from '../helpers/harness';
@@ -509,6 +510,31 @@ describe('secrets stay out of workflows', () => {
       await handle.terminate('test done');
     } finally {
       await env.teardown();
+    }
+  });
+});
+
+describe('backfill CLI: no worker running', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await testEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  test('status says no worker answered (after PROGRESS_QUERY_WAIT_MS, not the server\'s 30 s) instead of hanging', async () => {
+    const id = `backfill-no-worker-${Date.now()}`;
+    const request = { from: '2024-10-22', to: '2024-10-23', phases: [3], concurrency: 1, gatePolicy: 'wait' };
+    // Started on a task queue no worker polls: it stays RUNNING with its first task pending.
+    await env.client.workflow.start('backfillWorkflow', { workflowId: id, taskQueue: uniqueTaskQueue('cli-no-worker'), args: [request] });
+    try {
+      const r = await cli(['status', id]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`${id}: RUNNING`);
+      expect(r.out).toContain(`note: no worker answered the progress query within ${PROGRESS_QUERY_WAIT_MS / 1_000} s`);
+    } finally {
+      await env.client.workflow.getHandle(id).terminate('test finished');
     }
   });
 });
