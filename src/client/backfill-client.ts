@@ -148,7 +148,12 @@ export function listedUnder(id: string, description: { typedSearchAttributes: { 
  * Live progress while running (the parent's query, refreshed with each running child's own query),
  * the stored result once closed.
  */
-export async function getBackfillStatus(client: Client, backfillId: string): Promise<BackfillStatus> {
+export async function getBackfillStatus(
+  client: Client,
+  backfillId: string,
+  /** How long to wait for a worker to answer the progress query (a caller with a tighter budget passes its own). */
+  progressWaitMs: number = PROGRESS_QUERY_WAIT_MS,
+): Promise<BackfillStatus> {
   const handle = client.workflow.getHandle<typeof backfillWorkflow>(backfillId);
   const description = await handle.describe();
   const status = description.status.name;
@@ -161,12 +166,12 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   }
   if (status === 'COMPLETED') {
     const result = (await handle.result());
-    return { id: backfillId, status, progress: await queryOrNull(client, handle), result, ...links };
+    return { id: backfillId, status, progress: await queryOrNull(client, handle, progressWaitMs), result, ...links };
   }
   if (status !== 'RUNNING') return { id: backfillId, status, progress: null, result: null, ...links };
-  const progress = await queryOrNull(client, handle);
+  const progress = await queryOrNull(client, handle, progressWaitMs);
   if (!progress) {
-    return { id: backfillId, status, progress: null, result: null, note: `no worker answered the progress query within ${PROGRESS_QUERY_WAIT_MS / 1_000} s`, ...links };
+    return { id: backfillId, status, progress: null, result: null, note: `no worker answered the progress query within ${progressWaitMs / 1_000} s`, ...links };
   }
   // The parent hears from its children in 5% steps; a first run's child answers with its live
   // numbers (in flight, rate). A retry's child knows only its retried dates, so the parent's merged
@@ -191,9 +196,9 @@ export async function getBackfillStatus(client: Client, backfillId: string): Pro
   return { id: backfillId, status, progress: { ...progress, processors, etaSeconds }, result: null, ...links };
 }
 
-async function queryOrNull(client: Client, handle: WorkflowHandle<typeof backfillWorkflow>): Promise<BackfillProgress | null> {
+async function queryOrNull(client: Client, handle: WorkflowHandle<typeof backfillWorkflow>, waitMs: number): Promise<BackfillProgress | null> {
   try {
-    return await client.withDeadline(Date.now() + PROGRESS_QUERY_WAIT_MS, () => handle.query(backfillProgressQuery));
+    return await client.withDeadline(Date.now() + waitMs, () => handle.query(backfillProgressQuery));
   } catch {
     return null;
   }

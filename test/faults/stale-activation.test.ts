@@ -91,10 +91,10 @@ describe('a query racing a workflow task to a fresh worker', () => {
       await Promise.all(queries);
 
       // Give the workflow the time a healthy one needs to answer the next process.
-      const nextLease = await Promise.race([
-        handle.executeUpdate(leaseSlotsUpdate, { args: [request('q')] }).then((r) => r.leaseId, () => undefined),
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000)),
-      ]);
+      // A deadline, not a race: an abandoned call would go on retrying after the connection closes.
+      const nextLease = await env.client
+        .withDeadline(Date.now() + 15_000, () => handle.executeUpdate(leaseSlotsUpdate, { args: [request('q')] }))
+        .then((r) => r.leaseId, () => undefined);
       const history = await handle.fetchHistory();
       const guardedTasks = (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes?.failure?.message?.includes('stale workflow activation')).length;
       const replay = await Worker.runReplayHistory({ workflowBundle }, history).then(

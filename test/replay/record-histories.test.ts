@@ -221,17 +221,16 @@ describe('record workflow histories for the replay test', () => {
     }
   });
 
-  record('warehouse slots: process shares contending, rolling over', async () => {
-    // Four processes contending for three slots (shares, turns, returns, renewals), rolling over.
+  // Four processes contending for three slots (shares, turns, returns, renewals), rolling over;
+  // process-shares was recorded before the short-lease patch (re-recording it now records today's
+  // code, patch included); short-lease with it.
+  record.each([
+    ['process shares contending, rolling over', 'warehouse-slots-process-shares'],
+    ['the short lease (patch slots-short-lease), process shares, rolling over', 'warehouse-slots-short-lease'],
+  ])('warehouse slots: %s', async (_, file) => {
     const load = await runSlotsLoad(env, { capacity: 3, requests: 120, processes: 4, holdMs: 100, historyEventLimit: 80 });
     if (load.runs < 2) throw new Error('the slots workflow did not roll over');
-    await save('warehouse-slots-process-shares', load.workflowId, load.firstRunId);
-  });
-
-  record('warehouse slots: the short lease (patch slots-short-lease), process shares, rolling over', async () => {
-    const load = await runSlotsLoad(env, { capacity: 3, requests: 120, processes: 4, holdMs: 100, historyEventLimit: 80 });
-    if (load.runs < 2) throw new Error('the slots workflow did not roll over');
-    await save('warehouse-slots-short-lease', load.workflowId, load.firstRunId);
+    await save(file, load.workflowId, load.firstRunId);
   });
 
   record('backfill workflow: planned up front, a failed date fails the gate, retry-phase re-runs it', async () => {
