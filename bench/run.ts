@@ -62,6 +62,7 @@ interface DirectMeasure {
   peakRssMiB: number;
   maxInFlight: number;
   overCapCalls: number;
+  warehouseCalls: number;
 }
 
 async function measureDirect(templateDuckdb: string, dir: string, request: BackfillRequest, cap: number, gateThresholds: Record<string, number>): Promise<DirectMeasure> {
@@ -99,6 +100,7 @@ async function measureDirect(templateDuckdb: string, dir: string, request: Backf
     });
     const cpu = process.cpuUsage(cpu0);
     const stats = bench.snapshot();
+    if (process.env.BENCH_KEEP_DIR) fs.writeFileSync(path.join(dir, 'direct-intervals.json'), JSON.stringify(bench.intervals));
     return {
       run,
       timeline: timeline(bench.intervals, run.shape, cap),
@@ -106,6 +108,7 @@ async function measureDirect(templateDuckdb: string, dir: string, request: Backf
       peakRssMiB: Math.round(peakRss / 2 ** 20),
       maxInFlight: stats.maxInFlight,
       overCapCalls: stats.overCapCalls,
+      warehouseCalls: stats.calls,
     };
   } finally {
     clearInterval(rssTimer);
@@ -171,7 +174,7 @@ async function main(): Promise<void> {
 
     say('\n[direct] the activities in a plain loop…');
     const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config.gateThresholds);
-    say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}`);
+    say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}, ${direct.warehouseCalls} warehouse calls`);
     if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
 
     const runs: OrchestratedRun[] = [];
@@ -245,6 +248,7 @@ async function main(): Promise<void> {
         cpuSeconds: Number(direct.cpuSeconds.toFixed(1)),
         peakProcessRssMiB: direct.peakRssMiB,
         maxInFlightWarehouseOps: direct.maxInFlight,
+        warehouseCalls: direct.warehouseCalls,
         failedDates: direct.run.failures.length,
         gatesOk: direct.run.gates.every((g) => g.ok),
       },

@@ -5,6 +5,7 @@
  * per date (echoing its processor and date), no activity task per date, the processor workflows
  * started with the short task time-out that bounds a checkpoint.
  */
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../../src/client/backfill-client';
 import { DEMO_PRESETS } from '../../src/pipeline/demo';
@@ -110,6 +111,42 @@ describe('dates dispatched as local activities', () => {
     const regularEvents = regular.events;
     expect(regularEvents.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(0);
     expect(regularEvents.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runProcessorForDate').length).toBe(expectedDates);
+  });
+  test('every date runs once: the run ends without a rejected completion (its last report to the parent is delivered first)', async () => {
+    const warehouse = await seededWarehouse('tiny');
+    warehouses.push(warehouse);
+    // Dates of 400 ms, one at a time: the run outlasts a few checkpoints, and every date is a
+    // progress step reported to the parent by signal, the last one just before the run completes.
+    const runs = new Map<string, number>();
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: Parameters<typeof acts.runProcessorForDate>[0]) {
+          runs.set(input.date, (runs.get(input.date) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 400));
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const request: BackfillRequest = { from: '2024-10-22', to: '2024-11-12', phases: [3], processors: [NAME], concurrency: 1, gatePolicy: 'wait', dateDispatch: 'local' };
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, request);
+      const result = await handle.result();
+      expect(result.status).toBe('completed');
+      const done = result.processors[0]?.done ?? 0;
+      expect(done).toBeGreaterThan(10);
+      const events = (await env.client.workflow.getHandle(`${backfillId}/${NAME}`).fetchHistory()).events ?? [];
+      // A completion the server rejects (a report's delivery arrived meanwhile) loses every date
+      // recorded since the last checkpoint; the replay then runs those dates again.
+      const failedTasks = events
+        .map((e) => e.workflowTaskFailedEventAttributes?.cause)
+        .filter((cause) => cause != null)
+        .map((cause) => temporal.api.enums.v1.WorkflowTaskFailedCause[cause]);
+      const twice = [...runs].filter(([, n]) => n > 1).map(([date]) => date);
+      expect({ failedTasks, dates: runs.size, twice }).toEqual({ failedTasks: [], dates: done, twice: [] });
+    } finally {
+      await worker.stop();
+    }
   });
   test('pause lands at the next checkpoint: no date starts after it, the dates in flight finish, resume completes the run', async () => {
     const warehouse = await seededWarehouse('tiny');
