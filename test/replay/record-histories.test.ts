@@ -150,6 +150,35 @@ describe('record workflow histories for the replay test', () => {
     }
   };
 
+  record('processor workflow under a backfill, dates as local activities: its reports delivered before it completes', async () => {
+    // Dates slow enough to span checkpoints, each a progress step reported to the parent by signal.
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: RunDateInput) {
+          await new Promise((r) => setTimeout(r, 300));
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const processor = 'team_offense_game_summary';
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, {
+        from: '2024-10-22',
+        to: '2024-11-05',
+        phases: [3],
+        processors: [processor],
+        concurrency: 1,
+        gatePolicy: 'wait',
+        dateDispatch: 'local',
+      });
+      await handle.result();
+      await save('processor-backfill-reports-delivered', `${backfillId}/${processor}`);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   record('backfill workflow: Phase 3 with dates as local activities', () => recordPhase3('backfill-local-dispatch', { dateDispatch: 'local' }));
 
   record('backfill workflow: Phase 3 with its gate', () => recordPhase3('backfill-phase3'));

@@ -11,6 +11,7 @@ import { Worker } from '@temporalio/worker';
 import * as workflows from '../../src/workflows';
 import { bundle } from '../helpers/temporal-env';
 import { SHORT_LEASE_PATCH } from '../../src/workflows/warehouse-slots';
+import { REPORTS_DELIVERED_PATCH } from '../../src/workflows/processor-backfill';
 
 const HISTORIES = path.join(__dirname, 'histories');
 const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
@@ -45,6 +46,8 @@ const patches = (h: ReturnType<typeof load>): string[] =>
     const decoded = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id?: string };
     return decoded.id ? [decoded.id] : [];
   });
+/** Signals the workflow sent to others (its progress reports to the parent) whose delivery the history recorded. */
+const signalsSent = (h: ReturnType<typeof load>): number => h.events.filter((e) => e.eventType === 'EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED').length;
 const continuedAsNew = (h: ReturnType<typeof load>): boolean => h.events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
 
 describe('replay of recorded histories', () => {
@@ -72,6 +75,9 @@ describe('replay of recorded histories', () => {
         (h) => updates(h).includes('lease-slots') && signals(h).includes('warehouse-health') && continuedAsNew(h),
       ),
       'slots: the short lease (patch slots-short-lease), rolling over': of('warehouseSlotsWorkflow').some((h) => patches(h).includes(SHORT_LEASE_PATCH) && continuedAsNew(h)),
+      'processor: reports delivered before completing (patch await-parent-reports)': processor.some(
+        (h) => patches(h).includes(REPORTS_DELIVERED_PATCH) && signalsSent(h) > 0,
+      ),
     }).toEqual({
       'processor: continue-as-new': true,
       'processor: pause and resume': true,
@@ -84,6 +90,7 @@ describe('replay of recorded histories', () => {
       'backfill: dates as local activities': true,
       'slots: process shares and health reports': true,
       'slots: the short lease (patch slots-short-lease), rolling over': true,
+      'processor: reports delivered before completing (patch await-parent-reports)': true,
     });
   });
 
