@@ -129,7 +129,8 @@ describe('dates dispatched as local activities', () => {
       }),
     });
     try {
-      const request: BackfillRequest = { from: '2024-10-22', to: '2024-11-12', phases: [3], processors: [NAME], concurrency: 1, gatePolicy: 'wait', dateDispatch: 'local' };
+      // Not the pause test's range: the same request would give the same workflow ids.
+      const request: BackfillRequest = { from: '2024-10-22', to: '2024-11-11', phases: [3], processors: [NAME], concurrency: 1, gatePolicy: 'wait', dateDispatch: 'local' };
       const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, request);
       const result = await handle.result();
       expect(result.status).toBe('completed');
