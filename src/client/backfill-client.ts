@@ -153,6 +153,8 @@ export async function getBackfillStatus(
   backfillId: string,
   /** How long to wait for a worker to answer the progress query (a caller with a tighter budget passes its own). */
   progressWaitMs: number = PROGRESS_QUERY_WAIT_MS,
+  /** How long to wait for each running child's own numbers before using the parent's. */
+  childWaitMs: number = CHILD_QUERY_WAIT_MS,
 ): Promise<BackfillStatus> {
   const handle = client.workflow.getHandle<typeof backfillWorkflow>(backfillId);
   const description = await handle.describe();
@@ -181,10 +183,10 @@ export async function getBackfillStatus(
       if (p.status === 'completed' || p.status === 'pending' || p.runNumber > 1) return p;
       const child = client.workflow.getHandle(`${backfillId}/${p.processor}`);
       // A child running its dates as local activities answers at its next checkpoint (up to
-      // LOCAL_DISPATCH_CHECKPOINT_MS): past CHILD_QUERY_WAIT_MS the parent's view stands. A deadline,
+      // LOCAL_DISPATCH_CHECKPOINT_MS): past childWaitMs the parent's view stands. A deadline,
       // not a race: an abandoned query would go on retrying after its caller closed the connection.
       try {
-        const fresh = await client.withDeadline(Date.now() + CHILD_QUERY_WAIT_MS, () => child.query(processorProgressQuery));
+        const fresh = await client.withDeadline(Date.now() + childWaitMs, () => child.query(processorProgressQuery));
         return fresh.processor === p.processor && fresh.total === p.total ? { ...fresh, skipReasons: p.skipReasons } : p;
       } catch {
         return p;

@@ -3,10 +3,12 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
+import { backfillProgressQuery, processorProgressQuery } from '../../src/shared/messages';
 import { phase3Processors } from '../../src/pipeline/phase3';
 import { BACKFILL_PROCESSOR, BACKFILL_PROGRESS, BACKFILL_STATUS } from '../../src/shared/search-attributes';
 import type { BackfillRequest } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
+import type { RunDateInput } from '../../src/shared/types';
 import { eventually, seededWarehouse, startWorker, testEnv } from '../helpers/harness';
 
 describe('backfillWorkflow, Phase 3', () => {
@@ -85,6 +87,54 @@ describe('backfillWorkflow, Phase 3', () => {
       expect(again.status).toBe('completed');
       expect(await counts()).toEqual(before);
     } finally {
+      await worker.stop();
+    }
+  });
+
+  test('status: a child that does not answer in time is shown with the numbers the parent last heard from it', async () => {
+    // player_game_summary's third date and later wait for the test: the child has done 2 dates and
+    // has the third in flight, while the parent last heard (at the 5 % step) 2 done and none in flight.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const worker = await startWorker(env, warehouse, {
+      wrap: (acts) => ({
+        ...acts,
+        async runProcessorForDate(input: RunDateInput) {
+          calls += 1;
+          if (calls > 2) await held;
+          return acts.runProcessorForDate(input);
+        },
+      }),
+    });
+    try {
+      const name = 'player_game_summary';
+      const request: BackfillRequest = { from: '2024-10-22', to: '2024-11-10', phases: [3], processors: [name], concurrency: 1, gatePolicy: 'wait', dateDispatch: 'activity' };
+      const { handle, backfillId } = await startBackfill(env.client, worker.config.taskQueue, request);
+      const child = env.client.workflow.getHandle(`${backfillId}/${name}`);
+      const live = await eventually(async () => {
+        const p = await child.query(processorProgressQuery).catch(() => undefined);
+        return p && p.done === 2 && p.inFlight.length === 1 ? p : undefined;
+      });
+      const heard = await eventually(async () => {
+        const p = (await handle.query(backfillProgressQuery)).processors.find((x) => x.processor === name);
+        return p && p.done === 2 ? p : undefined;
+      });
+      expect(heard.inFlight).toEqual([]);
+
+      const late = await getBackfillStatus(env.client, backfillId, undefined, 1);
+      const fresh = await getBackfillStatus(env.client, backfillId, undefined, 10_000);
+      const shown = (s: typeof late) => s.progress?.processors.find((x) => x.processor === name);
+      // Too late: the parent's view. In time (the control): the child's own, with its date in flight.
+      expect(shown(late)?.inFlight).toEqual([]);
+      expect(shown(late)?.done).toBe(2);
+      expect(shown(fresh)?.inFlight).toEqual(live.inFlight);
+      expect(shown(fresh)?.done).toBe(2);
+
+      release();
+      expect((await handle.result()).status).toBe('completed');
+    } finally {
+      release?.();
       await worker.stop();
     }
   });
