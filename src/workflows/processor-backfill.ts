@@ -70,7 +70,7 @@ import { mayLaunchDate, shortfall, type ChildCostState } from '../shared/cost-bu
  */
 export const DATE_HEARTBEAT_TIMEOUT_MS = 15_000;
 
-/** Runs from before it complete or continue as new without waiting for their reports' delivery. */
+/** Runs started before this patch complete or continue as new without waiting for their reports' delivery. */
 export const REPORTS_DELIVERED_PATCH = 'await-parent-reports';
 
 /** Well under the server's ~4k-event suggestion and far from its 10k warning. */
