@@ -33,7 +33,6 @@ export const WORKER_SHUTDOWN_GRACE_MS = 10_000;
  */
 export const WORKER_SHUTDOWN_FORCE_AFTER_MS = WORKER_SHUTDOWN_GRACE_MS + 5_000;
 
-
 export interface BackfillWorkerOptions {
   config: Config;
   logger: PinoLogger;

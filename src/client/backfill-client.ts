@@ -148,13 +148,17 @@ export function listedUnder(id: string, description: { typedSearchAttributes: { 
  * Live progress while running (the parent's query, refreshed with each running child's own query),
  * the stored result once closed.
  */
+export interface StatusWaits {
+  /** How long to wait for a worker to answer the progress query (a caller with a tighter budget passes its own). */
+  progressWaitMs?: number;
+  /** How long to wait for each running child's own numbers before using the parent's. */
+  childWaitMs?: number;
+}
+
 export async function getBackfillStatus(
   client: Client,
   backfillId: string,
-  /** How long to wait for a worker to answer the progress query (a caller with a tighter budget passes its own). */
-  progressWaitMs: number = PROGRESS_QUERY_WAIT_MS,
-  /** How long to wait for each running child's own numbers before using the parent's. */
-  childWaitMs: number = CHILD_QUERY_WAIT_MS,
+  { progressWaitMs = PROGRESS_QUERY_WAIT_MS, childWaitMs = CHILD_QUERY_WAIT_MS }: StatusWaits = {},
 ): Promise<BackfillStatus> {
   const handle = client.workflow.getHandle<typeof backfillWorkflow>(backfillId);
   const description = await handle.describe();

@@ -59,7 +59,7 @@ export async function reportStatus(client: Client, backfillId: string): Promise<
   const description = await handle.describe();
   const status = description.status.name;
   if ((await workflowPollers(client, description.taskQueue)) > 0) {
-    return client.withDeadline(Date.now() + LIVE_QUERY_DEADLINE_MS, () => getBackfillStatus(client, backfillId, LIVE_QUERY_DEADLINE_MS));
+    return client.withDeadline(Date.now() + LIVE_QUERY_DEADLINE_MS, () => getBackfillStatus(client, backfillId, { progressWaitMs: LIVE_QUERY_DEADLINE_MS }));
   }
   const note = `no worker polls task queue ${description.taskQueue}: no live progress`;
   if (status === 'COMPLETED') return { id: backfillId, status, progress: null, result: (await handle.result()) as BackfillResult, note };

@@ -122,8 +122,8 @@ describe('backfillWorkflow, Phase 3', () => {
       });
       expect(heard.inFlight).toEqual([]);
 
-      const late = await getBackfillStatus(env.client, backfillId, undefined, 1);
-      const fresh = await getBackfillStatus(env.client, backfillId, undefined, 10_000);
+      const late = await getBackfillStatus(env.client, backfillId, { childWaitMs: 1 });
+      const fresh = await getBackfillStatus(env.client, backfillId, { childWaitMs: 10_000 });
       const shown = (s: typeof late) => s.progress?.processors.find((x) => x.processor === name);
       // Too late: the parent's view. In time (the control): the child's own, with its date in flight.
       expect(shown(late)?.inFlight).toEqual([]);
