@@ -65,10 +65,17 @@ interface DirectMeasure {
   warehouseCalls: number;
 }
 
-async function measureDirect(templateDuckdb: string, dir: string, request: BackfillRequest, cap: number, gateThresholds: Record<string, number>): Promise<DirectMeasure> {
+async function measureDirect(
+  templateDuckdb: string,
+  dir: string,
+  request: BackfillRequest,
+  cap: number,
+  gateThresholds: Record<string, number>,
+  duckdbMemoryLimit: string,
+): Promise<DirectMeasure> {
   const duckdbPath = path.join(dir, 'direct.duckdb');
   fs.copyFileSync(templateDuckdb, duckdbPath);
-  const bench = new BenchWarehouse(new DuckDbWarehouse({ path: duckdbPath, memoryLimit: loadConfig({}).duckdbMemoryLimit }), {
+  const bench = new BenchWarehouse(new DuckDbWarehouse({ path: duckdbPath, memoryLimit: duckdbMemoryLimit }), {
     cap,
     onOverCap: (n) => say(`\n!!! direct loop: ${n} warehouse operations in flight, above the cap of ${cap} !!!\n`),
   });
@@ -169,11 +176,11 @@ async function main(): Promise<void> {
     };
     const m = machine();
     say(`Pipeline bench: preset ${preset}, ${range.from} → ${range.to} (${range.gameDates.length} game dates), phases ${phases.join(',')}`);
-    say(`window ${concurrency} dates per processor, warehouse cap ${cap}; machine: ${m.cores} cores, ${m.cpuModel}`);
+    say(`window ${concurrency} dates per processor, warehouse cap ${cap}, DuckDB memory limit ${config.duckdbMemoryLimit}; machine: ${m.cores} cores, ${m.cpuModel}`);
     say(`variants: ${variants.map((v) => v.name).join(', ')}`);
 
     say('\n[direct] the activities in a plain loop…');
-    const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config.gateThresholds);
+    const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config.gateThresholds, config.duckdbMemoryLimit);
     say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}, ${direct.warehouseCalls} warehouse calls`);
     if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
 
@@ -188,6 +195,7 @@ async function main(): Promise<void> {
         workflowBundlePath: bundle,
         request,
         cap,
+        duckdbMemoryLimit: config.duckdbMemoryLimit,
         etaPollMs: 2_000,
         logger,
       });
@@ -229,6 +237,7 @@ async function main(): Promise<void> {
       dateTasks: main.dateTasks,
       cap,
       concurrency,
+      duckdbMemoryLimit: config.duckdbMemoryLimit,
       measuredVariant: main.variant.name,
       orchestratedSeconds: mainFigures.orchestratedSeconds,
       directSeconds: Number(direct.run.seconds.toFixed(2)),

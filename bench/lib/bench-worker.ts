@@ -27,6 +27,8 @@ export interface BenchWorkerOptions {
   exportDir: string;
   /** The deployment-wide cap (config.warehouseMaxInFlight). */
   cap: number;
+  /** DuckDB's buffer-pool limit (config.duckdbMemoryLimit), the same as the plain loop's; the engine's default when absent. */
+  duckdbMemoryLimit?: string;
   logLevel: string;
   /** The workflow bundle the parent built once (bundling in here would inflate the worker's peak RSS). */
   workflowBundlePath: string;
@@ -96,6 +98,7 @@ async function start(options: BenchWorkerOptions): Promise<void> {
       duckdbPath: options.duckdbPath,
       exportDir: options.exportDir,
       warehouseMaxInFlight: options.cap,
+      ...(options.duckdbMemoryLimit ? { duckdbMemoryLimit: options.duckdbMemoryLimit } : {}),
       logLevel: options.logLevel as 'warn',
     },
   );

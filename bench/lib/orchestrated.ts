@@ -135,6 +135,8 @@ export interface OrchestratedOptions {
   workflowBundlePath: string;
   request: BackfillRequest;
   cap: number;
+  /** DuckDB's buffer-pool limit for the worker, the same as the plain loop's. */
+  duckdbMemoryLimit?: string;
   dateLatencyMs?: Record<string, number>;
   /** How often to read the ETA `status` shows (ms); 0: never. */
   etaPollMs: number;
@@ -194,6 +196,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       duckdbPath,
       exportDir: path.join(dir, 'exports'),
       cap: options.cap,
+      ...(options.duckdbMemoryLimit ? { duckdbMemoryLimit: options.duckdbMemoryLimit } : {}),
       logLevel: 'warn',
       workflowBundlePath: options.workflowBundlePath,
       workerOptions: variant.workerOptions,
