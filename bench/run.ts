@@ -366,6 +366,12 @@ async function main(): Promise<void> {
       `\noverheadRatio ${results.overheadRatio} (${results.orchestratedSeconds} s / ${results.directSeconds} s), ` +
         `${results.orchestrationMsPerTask} ms of orchestration per date task over ${results.dateTasks} tasks`,
     );
+    // A run that failed dates did less (or more, retrying) work than the other: its ratio compares unlike runs.
+    const failedDirect = direct.run.failures.length;
+    const failedOrchestrated = main.result.processors.reduce((n, p) => n + Object.keys(p.failed).length, 0);
+    if (failedDirect > 0 || failedOrchestrated > 0) {
+      say(`!!! not comparable: dates failed (plain loop ${failedDirect}, through Temporal ${failedOrchestrated}); see the messages above`);
+    }
     if (!results.capHeld) say(`!!! THE WAREHOUSE CAP OF ${cap} WAS EXCEEDED: ${maxInFlight} operations in flight !!!`);
     else say(`warehouse cap ${cap} held: at most ${maxInFlight} operations in flight`);
     say(`results: ${path.relative(process.cwd(), file)}`);

@@ -15,15 +15,13 @@ export const duckdbEngine = defineEngine({
     duckdbPath: z.string().min(1).default(path.join('.data', 'warehouse.duckdb')),
     /**
      * DuckDB's buffer-pool limit: a number and KB, MB or GB (DuckDB's own default is 80 % of RAM).
-     * 128MB holds a date's working set; the rest of the file stays in the OS page cache, where it
-     * costs the worker no RSS. The full demo's file is ~150 MB: at 512MB DuckDB kept all of it
-     * (182–198 MiB by its own count, worker peak RSS 624–657 MiB); at 128MB 120–122 MiB and a peak
-     * of 569–578 MiB, the plain loop ~5–10 % slower (`npm run bench`, README).
+     * Not lower: at 128MB the full demo's heavier Phase 4 dates failed with DuckDB's "Out of Memory
+     * Error" (four dates in flight pin more than that), although the worker's RSS fell ~60 MiB.
      */
     duckdbMemoryLimit: z
       .string()
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 512MB or 2GB')
-      .default('128MB'),
+      .default('512MB'),
   },
   env: { DUCKDB_PATH: 'duckdbPath', DUCKDB_MEMORY_LIMIT: 'duckdbMemoryLimit' },
   // One file is one warehouse, whichever relative path names it.
