@@ -3,7 +3,7 @@
  * `node dist/src/worker.js`); as many as you like on the same task queue.
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type BackfillActivities } from './activities';
 import { LeasedWarehouseSlots } from './activities/leased-slots';
 import { TemporalWarehouseSlots } from './activities/temporal-slots';
@@ -16,6 +16,7 @@ import { createBackfillMetrics, instrumentWarehouse, startMetricsServer, type Ba
 import { ensureWarehouseTables } from './pipeline/tables';
 import { describeTemporalConnection, ensureSearchAttributes, temporalConnectionOptions } from './temporal';
 import { createWarehouse, describeWarehouse, type Warehouse } from './warehouse';
+import { workerClassSharingWorkflowThread } from './shared-workflow-thread';
 import { workflowSource } from './workflow-bundle';
 
 /**
@@ -113,7 +114,9 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
   }
   let workers: Worker[];
   try {
-    const main = await Worker.create({
+    // Both Workers run their workflows on one thread (src/shared-workflow-thread.ts); the one with activities first.
+    const SharedThreadWorker = workerClassSharingWorkflowThread();
+    const main = await SharedThreadWorker.create({
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
@@ -126,7 +129,7 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
     const slotsWorker =
       options.slotsWorker === false
         ? undefined
-        : await Worker.create({ connection, namespace: config.temporalNamespace, taskQueue: config.slotsTaskQueue, ...source });
+        : await SharedThreadWorker.create({ connection, namespace: config.temporalNamespace, taskQueue: config.slotsTaskQueue, ...source });
     workers = slotsWorker ? [main, slotsWorker] : [main];
   } catch (err) {
     await endpoint?.close();
