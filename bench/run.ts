@@ -36,7 +36,7 @@ import { runDirectPipeline, type DirectRunResult } from './lib/direct-pipeline';
 import { forecastPoints, type ForecastPoint } from './lib/forecast';
 import { LocalWarehouseSlots } from './lib/local-slots';
 import { runOrchestrated, selectVariants, type OrchestratedRun } from './lib/orchestrated';
-import { overhead, timeline, type Timeline } from './lib/schedule';
+import { overhead, timeBreakdown, timeline, type TimeBreakdown, type Timeline } from './lib/schedule';
 import {
   benchPreset,
   fmt,
@@ -221,6 +221,7 @@ async function main(): Promise<void> {
     const defaultSeconds = runs.find((r) => r.variant.name === 'default')?.seconds;
     const forecast: ForecastPoint[] = forecastPoints(main.etaSamples, main.startMs, main.endMs);
     const mainFigures = variantFigures(main, direct, cap);
+    const breakdown = { orchestrated: timeBreakdown(mainTimeline, cap), direct: timeBreakdown(direct.timeline, cap) };
     const maxInFlight = Math.max(direct.maxInFlight, ...runs.map((r) => r.warehouse.maxInFlight));
 
     const at = new Date().toISOString();
@@ -261,6 +262,7 @@ async function main(): Promise<void> {
         failedDates: direct.run.failures.length,
         gatesOk: direct.run.gates.every((g) => g.ok),
       },
+      overheadBreakdown: breakdown,
       phaseFigures: mainTimeline.phases.map((p) => ({
         phase: p.phase,
         orchestrated: p,
@@ -312,6 +314,23 @@ async function main(): Promise<void> {
             String(v.maxHistoryEventsPerRun),
           ]),
         ],
+      ),
+    );
+    say(`\nWhere the time went (${main.variant.name} vs direct, from the warehouse's calls; seconds unless said)`);
+    const rows: Array<[string, keyof TimeBreakdown]> = [
+      ['first call to last', 'spanSeconds'],
+      ['inside dependency groups', 'groupsSeconds'],
+      ['  date work ÷ cap', 'dateWorkPerCapSeconds'],
+      ['  cap left idle', 'idleCapInGroupsSeconds'],
+      ['gaps before groups', 'gapsBeforeGroupsSeconds'],
+      ['gates (with the gap before)', 'gatesSeconds'],
+      ['planning', 'planSeconds'],
+      ['warehouse ms per date task', 'dateTaskMs'],
+    ];
+    say(
+      formatTable(
+        ['', 'temporal', 'direct', 'difference'],
+        rows.map(([label, k]) => [label, fmt(breakdown.orchestrated[k], 2), fmt(breakdown.direct[k], 2), fmt(breakdown.orchestrated[k] - breakdown.direct[k], 2)]),
       ),
     );
     say(`\nPer phase (${main.variant.name} vs direct; dates/h = distinct game dates)`);

@@ -298,3 +298,38 @@ export function overhead(orchestratedSeconds: number, directSeconds: number, dat
     orchestrationMsPerTask: dateTasks > 0 ? round(((orchestratedSeconds - directSeconds) * 1000) / dateTasks, 2) : 0,
   };
 }
+
+/**
+ * Where a run's time went, from its warehouse calls: the span of its groups split into the
+ * warehouse's date work shared by the cap (Σ date-call seconds ÷ cap) and the cap left idle
+ * (idleCapSeconds), plus the gaps before groups, the gates and planning. Compared between the
+ * plain loop and the orchestrated run it says whether the extra time is calls running slower
+ * (CPU taken from the warehouse) or slots waiting for the next date (dispatch).
+ */
+export interface TimeBreakdown {
+  spanSeconds: number;
+  groupsSeconds: number;
+  dateWorkPerCapSeconds: number;
+  /** Mean warehouse seconds of one date task (all its calls). */
+  dateTaskMs: number;
+  idleCapInGroupsSeconds: number;
+  gapsBeforeGroupsSeconds: number;
+  gatesSeconds: number;
+  planSeconds: number;
+}
+
+export function timeBreakdown(t: Timeline, cap: number): TimeBreakdown {
+  const sum = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((s, x) => s + f(x), 0);
+  const dateTasks = sum(t.processors, (p) => p.dates);
+  const dateBusy = sum(t.processors, (p) => p.busySeconds);
+  return {
+    spanSeconds: t.spanSeconds,
+    groupsSeconds: round(sum(t.groups, (g) => g.seconds)),
+    dateWorkPerCapSeconds: round(dateBusy / cap),
+    dateTaskMs: dateTasks > 0 ? round((dateBusy / dateTasks) * 1000) : 0,
+    idleCapInGroupsSeconds: round(sum(t.groups, (g) => g.idleCapSeconds)),
+    gapsBeforeGroupsSeconds: round(sum(t.groups, (g) => g.gapBeforeSeconds)),
+    gatesSeconds: round(sum(t.phases, (p) => p.gateSeconds + p.gapBeforeGateSeconds)),
+    planSeconds: t.planSeconds,
+  };
+}

@@ -7,7 +7,7 @@ import { forecastPoints, scoreSample, type EtaSample } from '../../bench/lib/for
 import { SEED_LATENCY_MODEL, scaledDateMs, sequentialHours } from '../../bench/lib/latency-model';
 import { LocalWarehouseSlots } from '../../bench/lib/local-slots';
 import { parseProcStatCpuTicks, parseStatusKiB } from '../../bench/lib/procfs';
-import { callKind, efficiency, idleCapSeconds, overhead, scheduleBounds, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
+import { callKind, efficiency, idleCapSeconds, overhead, scheduleBounds, timeBreakdown, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
 
 describe('scheduleBounds', () => {
   // Two groups: A (2 processors × 4 dates × 1 s) then B (1 processor × 3 dates × 2 s); cap 2, window 2.
@@ -109,6 +109,49 @@ describe('timeline and idle capacity', () => {
     ]);
     const work = workFromTimeline(t, shape);
     expect(work[0]?.groups.map((g) => g.map((p) => [p.processor, p.dates, p.secondsPerDate]))).toEqual([[['a', 2, 1.5]], [['b', 1, 2]]]);
+  });
+
+  test('where the time went: date work ÷ cap and idle cap fill the groups; slower calls and idle slots tell apart', () => {
+    const shape = [{ phase: 4, groups: [['a']] }];
+    // Cap 2, two dates back to back on each slot: the groups' 2 s are all work (4 s ÷ 2), none idle.
+    const busy = timeline(
+      [
+        call(0, 1000, { processor: 'a', date: 'd1' }),
+        call(0, 1000, { processor: 'a', date: 'd2' }),
+        call(1000, 2000, { processor: 'a', date: 'd3' }),
+        call(1000, 2000, { processor: 'a', date: 'd4' }),
+      ],
+      shape,
+      2,
+    );
+    const b = timeBreakdown(busy, 2);
+    expect([b.groupsSeconds, b.dateWorkPerCapSeconds, b.idleCapInGroupsSeconds, b.dateTaskMs]).toEqual([2, 2, 0, 1000]);
+    // The same dates with a 500 ms wait before the second pair: the extra time shows as idle cap, not as work.
+    const waited = timeline(
+      [
+        call(0, 1000, { processor: 'a', date: 'd1' }),
+        call(0, 1000, { processor: 'a', date: 'd2' }),
+        call(1500, 2500, { processor: 'a', date: 'd3' }),
+        call(1500, 2500, { processor: 'a', date: 'd4' }),
+      ],
+      shape,
+      2,
+    );
+    const w = timeBreakdown(waited, 2);
+    expect([w.groupsSeconds, w.dateWorkPerCapSeconds, w.idleCapInGroupsSeconds, w.dateTaskMs]).toEqual([2.5, 2, 0.5, 1000]);
+    // And slower calls with no wait: the extra time is work.
+    const slower = timeline(
+      [
+        call(0, 1250, { processor: 'a', date: 'd1' }),
+        call(0, 1250, { processor: 'a', date: 'd2' }),
+        call(1250, 2500, { processor: 'a', date: 'd3' }),
+        call(1250, 2500, { processor: 'a', date: 'd4' }),
+      ],
+      shape,
+      2,
+    );
+    const l = timeBreakdown(slower, 2);
+    expect([l.groupsSeconds, l.dateWorkPerCapSeconds, l.idleCapInGroupsSeconds, l.dateTaskMs]).toEqual([2.5, 2.5, 0, 1250]);
   });
 });
 
