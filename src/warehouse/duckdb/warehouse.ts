@@ -3,10 +3,8 @@
  * `nba_raw.schedule` means the same table here as in BigQuery.
  *
  * DuckDB lets one process hold a file read-write. The instance is opened lazily and shared by all
- * activities of the process; each statement or transaction uses a connection of its own, so
- * concurrent activities do not serialise on one connection. Connections are kept for the next call
- * once one ends cleanly (one that failed or was interrupted is closed): opening and closing one per
- * call cost two trips through the main thread, which a worker shares with Temporal's SDK.
+ * activities of the process; each statement or transaction uses its own connection, so concurrent
+ * activities do not serialise on one connection.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +13,6 @@ import {
   DuckDBInstance,
   DuckDBTypeId,
   type DuckDBAppender,
-  type DuckDBMaterializedResult,
   type DuckDBResultReader,
   type DuckDBValue,
   dateValue,
@@ -65,35 +62,6 @@ function bind(params: SqlParams | undefined): Record<string, DuckDBValue> | unde
   return out;
 }
 
-/**
- * One statement. With parameters it is prepared directly (two trips to DuckDB's threads: prepare,
- * execute) rather than through `run`'s statement extraction (three); without, it runs as is.
- */
-async function runStatement(conn: DuckDBConnection, sql: string, values?: Record<string, DuckDBValue>): Promise<DuckDBMaterializedResult> {
-  if (!values) return conn.run(sql);
-  const prepared = await conn.prepare(sql);
-  try {
-    prepared.bind(values);
-    return await prepared.run();
-  } finally {
-    prepared.destroySync();
-  }
-}
-
-async function readStatement(conn: DuckDBConnection, sql: string, values?: Record<string, DuckDBValue>): Promise<DuckDBResultReader> {
-  if (!values) return conn.runAndReadAll(sql);
-  const prepared = await conn.prepare(sql);
-  try {
-    prepared.bind(values);
-    return await prepared.runAndReadAll();
-  } finally {
-    prepared.destroySync();
-  }
-}
-
-/** Idle connections kept for reuse; beyond this many (more calls at once than usual) they are closed. */
-const MAX_IDLE_CONNECTIONS = 8;
-
 function toRows(reader: DuckDBResultReader): Row[] {
   const types = reader.columnTypes();
   const names = reader.columnNames();
@@ -130,7 +98,6 @@ export class DuckDbWarehouse implements Warehouse {
   readonly dialect = duckdbDialect;
   private instance: Promise<DuckDBInstance> | undefined;
   private closed = false;
-  private readonly idle: DuckDBConnection[] = [];
 
   constructor(private readonly options: DuckDbWarehouseOptions) {}
 
@@ -164,35 +131,30 @@ export class DuckDbWarehouse implements Warehouse {
 
   private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, opts?: QueryOptions): Promise<T> {
     const instance = await this.getInstance();
-    const conn = this.idle.pop() ?? (await instance.connect());
-    // Only a connection whose call ended cleanly goes back: no transaction or interrupt left behind.
-    let clean = false;
+    const conn = await instance.connect();
     const onAbort = (): void => conn.interrupt();
     opts?.signal?.addEventListener('abort', onAbort);
     try {
       if (opts?.signal?.aborted) throw new WarehouseError('cancelled before start', 'cancelled');
-      const result = await fn(conn);
-      clean = !opts?.signal?.aborted;
-      return result;
+      return await fn(conn);
     } catch (err) {
       throw classifyDuckDbError(err);
     } finally {
       opts?.signal?.removeEventListener('abort', onAbort);
-      if (clean && !this.closed && this.idle.length < MAX_IDLE_CONNECTIONS) this.idle.push(conn);
-      else conn.closeSync();
+      conn.closeSync();
     }
   }
 
   async query<T extends Row = Row>(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<T[]> {
     return this.withConnection(async (conn) => {
-      const reader = await readStatement(conn, sql, bind(params));
+      const reader = await conn.runAndReadAll(sql, bind(params));
       return toRows(reader) as T[];
     }, opts);
   }
 
   async execute(sql: string, params?: SqlParams, opts?: QueryOptions): Promise<void> {
     await this.withConnection(async (conn) => {
-      await runStatement(conn, sql, bind(params));
+      await conn.run(sql, bind(params));
     }, opts);
   }
 
@@ -228,8 +190,8 @@ export class DuckDbWarehouse implements Warehouse {
     return this.withConnection(async (conn) => {
       await conn.run('BEGIN TRANSACTION');
       try {
-        await runStatement(conn, `DELETE FROM ${target} WHERE ${args.dateColumn} = CAST($__date AS DATE)`, { __date: args.date });
-        const result = await runStatement(conn, insert, { ...params, __date: args.date });
+        await conn.run(`DELETE FROM ${target} WHERE ${args.dateColumn} = CAST($__date AS DATE)`, { __date: args.date });
+        const result = await conn.run(insert, { ...params, __date: args.date });
         const rowsWritten = Number(result.rowsChanged);
         await conn.run('COMMIT');
         return { rowsWritten };
@@ -289,7 +251,6 @@ export class DuckDbWarehouse implements Warehouse {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const conn of this.idle.splice(0)) conn.closeSync();
     const pending = this.instance;
     this.instance = undefined;
     if (pending) {
