@@ -134,6 +134,7 @@ function variantFigures(o: OrchestratedRun, direct: DirectMeasure, cap: number) 
     dateTasks: o.dateTasks,
     workerCpuSeconds: o.workerCpuSeconds === null ? null : Number(o.workerCpuSeconds.toFixed(1)),
     serverCpuSeconds: o.serverCpuSeconds === null ? null : Number(o.serverCpuSeconds.toFixed(1)),
+    clientCpuSeconds: Number(o.clientCpuSeconds.toFixed(1)),
     peakWorkerRssMiB: o.peakWorkerRssMiB,
     workerMemory: o.workerMemory,
     maxInFlightWarehouseOps: o.warehouse.maxInFlight,
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
       runs.push(run);
       say(
         `[${variant.name}] ${run.seconds.toFixed(1)} s, ${run.dateTasks} date tasks, worker CPU ${fmt(run.workerCpuSeconds)} s, ` +
-          `server CPU ${fmt(run.serverCpuSeconds)} s, peak worker RSS ${fmt(run.peakWorkerRssMiB, 0)} MiB, ` +
+          `server CPU ${fmt(run.serverCpuSeconds)} s, bench client CPU ${fmt(run.clientCpuSeconds)} s, peak worker RSS ${fmt(run.peakWorkerRssMiB, 0)} MiB, ` +
           `max in flight ${run.warehouse.maxInFlight}, longest history ${run.history.maxHistoryEventsPerRun} events`,
       );
       const mem = run.workerMemory;
@@ -250,6 +251,7 @@ async function main(): Promise<void> {
       peakWorkerRssMiB: mainFigures.peakWorkerRssMiB,
       workerCpuSeconds: mainFigures.workerCpuSeconds,
       serverCpuSeconds: mainFigures.serverCpuSeconds,
+      clientCpuSeconds: mainFigures.clientCpuSeconds,
       /** Adaptive load during the measured run: the admitted limit sampled with the ETA, and its changes. */
       admittedWarehouseLimit: main.admitted,
       direct: {

@@ -105,6 +105,8 @@ export interface OrchestratedRun {
   dateTasks: number;
   workerCpuSeconds: number | null;
   serverCpuSeconds: number | null;
+  /** The bench's own process over the run: the client starting the backfill, waiting, polling `status` for the ETA. */
+  clientCpuSeconds: number;
   peakWorkerRssMiB: number | null;
   /** Peaks of the worker's memory by kind (its own sampling). */
   workerMemory: WorkerMemory;
@@ -215,6 +217,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
 
     const workerCpu0 = processCpuSeconds(workerPid);
     const serverCpu0 = processCpuSeconds(server.pid);
+    const clientCpu0 = process.cpuUsage();
     const startMs = epochMs();
     const { backfillId, handle } = await startBackfill(client, taskQueue, { ...options.request, ...variant.request });
     const etaSamples: EtaSample[] = [];
@@ -252,6 +255,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     await poller;
     const workerCpu1 = processCpuSeconds(workerPid);
     const serverCpu1 = processCpuSeconds(server.pid);
+    const clientCpu = process.cpuUsage(clientCpu0);
     const peakWorkerRssMiB = processPeakRssMiB(workerPid);
 
     // Visibility catches up with the last closes within moments.
@@ -272,6 +276,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       dateTasks,
       workerCpuSeconds: workerCpu0 === null || workerCpu1 === null ? null : workerCpu1 - workerCpu0,
       serverCpuSeconds: serverCpu0 === null || serverCpu1 === null ? null : serverCpu1 - serverCpu0,
+      clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
       peakWorkerRssMiB,
       workerMemory,
       warehouse: stats,
