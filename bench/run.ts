@@ -71,11 +71,11 @@ async function measureDirect(
   request: BackfillRequest,
   cap: number,
   gateThresholds: Record<string, number>,
-  duckdbMemoryLimit: string,
+  duckdb: { memoryLimit: string; threads: number },
 ): Promise<DirectMeasure> {
   const duckdbPath = path.join(dir, 'direct.duckdb');
   fs.copyFileSync(templateDuckdb, duckdbPath);
-  const bench = new BenchWarehouse(new DuckDbWarehouse({ path: duckdbPath, memoryLimit: duckdbMemoryLimit }), {
+  const bench = new BenchWarehouse(new DuckDbWarehouse({ path: duckdbPath, ...duckdb }), {
     cap,
     onOverCap: (n) => say(`\n!!! direct loop: ${n} warehouse operations in flight, above the cap of ${cap} !!!\n`),
   });
@@ -177,11 +177,14 @@ async function main(): Promise<void> {
     };
     const m = machine();
     say(`Pipeline bench: preset ${preset}, ${range.from} → ${range.to} (${range.gameDates.length} game dates), phases ${phases.join(',')}`);
-    say(`window ${concurrency} dates per processor, warehouse cap ${cap}, DuckDB memory limit ${config.duckdbMemoryLimit}; machine: ${m.cores} cores, ${m.cpuModel}`);
+    say(`window ${concurrency} dates per processor, warehouse cap ${cap}, DuckDB memory limit ${config.duckdbMemoryLimit}, threads ${config.duckdbThreads}; machine: ${m.cores} cores, ${m.cpuModel}`);
     say(`variants: ${variants.map((v) => v.name).join(', ')}`);
 
     say('\n[direct] the activities in a plain loop…');
-    const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config.gateThresholds, config.duckdbMemoryLimit);
+    const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config.gateThresholds, {
+      memoryLimit: config.duckdbMemoryLimit,
+      threads: config.duckdbThreads,
+    });
     say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}, ${direct.warehouseCalls} warehouse calls`);
     if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
 
@@ -197,6 +200,7 @@ async function main(): Promise<void> {
         request,
         cap,
         duckdbMemoryLimit: config.duckdbMemoryLimit,
+        duckdbThreads: config.duckdbThreads,
         etaPollMs: 2_000,
         logger,
       });
@@ -240,6 +244,7 @@ async function main(): Promise<void> {
       cap,
       concurrency,
       duckdbMemoryLimit: config.duckdbMemoryLimit,
+      duckdbThreads: config.duckdbThreads,
       measuredVariant: main.variant.name,
       orchestratedSeconds: mainFigures.orchestratedSeconds,
       directSeconds: Number(direct.run.seconds.toFixed(2)),

@@ -29,6 +29,8 @@ export interface BenchWorkerOptions {
   cap: number;
   /** DuckDB's buffer-pool limit (config.duckdbMemoryLimit), the same as the plain loop's; the engine's default when absent. */
   duckdbMemoryLimit?: string;
+  /** DuckDB's threads (config.duckdbThreads), the same as the plain loop's; the engine's default when absent. */
+  duckdbThreads?: number;
   logLevel: string;
   /** The workflow bundle the parent built once (bundling in here would inflate the worker's peak RSS). */
   workflowBundlePath: string;
@@ -99,6 +101,7 @@ async function start(options: BenchWorkerOptions): Promise<void> {
       exportDir: options.exportDir,
       warehouseMaxInFlight: options.cap,
       ...(options.duckdbMemoryLimit ? { duckdbMemoryLimit: options.duckdbMemoryLimit } : {}),
+      ...(options.duckdbThreads ? { duckdbThreads: options.duckdbThreads } : {}),
       logLevel: options.logLevel as 'warn',
     },
   );
@@ -106,7 +109,7 @@ async function start(options: BenchWorkerOptions): Promise<void> {
   const clientConnection = await Connection.connect({ address: options.temporalAddress });
   const client = new Client({ connection: clientConnection });
   // Built as createWarehouse(config) would build it (memory limit included), wrapped to count calls.
-  const duckdb = new DuckDbWarehouse({ path: config.duckdbPath, memoryLimit: config.duckdbMemoryLimit });
+  const duckdb = new DuckDbWarehouse({ path: config.duckdbPath, memoryLimit: config.duckdbMemoryLimit, threads: config.duckdbThreads });
   const warehouse = new BenchWarehouse(duckdb, {
     cap: options.cap,
     ...(options.dateLatencyMs ? { dateLatencyMs: options.dateLatencyMs } : {}),

@@ -139,6 +139,8 @@ export interface OrchestratedOptions {
   cap: number;
   /** DuckDB's buffer-pool limit for the worker, the same as the plain loop's. */
   duckdbMemoryLimit?: string;
+  /** DuckDB's threads for the worker, the same as the plain loop's. */
+  duckdbThreads?: number;
   dateLatencyMs?: Record<string, number>;
   /** How often to read the ETA `status` shows (ms); 0: never. */
   etaPollMs: number;
@@ -199,6 +201,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       exportDir: path.join(dir, 'exports'),
       cap: options.cap,
       ...(options.duckdbMemoryLimit ? { duckdbMemoryLimit: options.duckdbMemoryLimit } : {}),
+      ...(options.duckdbThreads ? { duckdbThreads: options.duckdbThreads } : {}),
       logLevel: 'warn',
       workflowBundlePath: options.workflowBundlePath,
       workerOptions: variant.workerOptions,

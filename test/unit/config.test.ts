@@ -23,11 +23,25 @@ test('defaults are the embedded ones', () => {
     taskQueue: 'props-backfill',
     warehouse: 'duckdb',
     duckdbPath: '.data/warehouse.duckdb',
+    duckdbThreads: 1,
     warehouseMaxInFlight: 4,
     bootstrapDays: 14,
     gateThresholds: {},
   });
   expect(warehouseKey(c)).toMatch(/^duckdb:\/.*\.data\/warehouse\.duckdb$/);
+});
+
+test('DUCKDB_THREADS reaches the engine: DuckDB runs with it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'props-backfill-threads-'));
+  for (const [env, expected] of [[{}, '1'], [{ DUCKDB_THREADS: '3' }, '3']] as const) {
+    const warehouse = createWarehouse(loadConfig({ ...env, DUCKDB_PATH: path.join(dir, `w${expected}.duckdb`) }));
+    try {
+      const rows = await warehouse.query<{ value: string }>("SELECT current_setting('threads')::VARCHAR AS value");
+      expect(rows[0]?.value).toBe(expected);
+    } finally {
+      await warehouse.close();
+    }
+  }
 });
 
 test('the environment overrides defaults, and a set TEMPORAL_ADDRESS counts as explicit', () => {
@@ -48,6 +62,7 @@ test.each([
   [{ WAREHOUSE_MAX_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
   [{ WAREHOUSE_ADAPTIVE: 'maybe' }, /^invalid setting WAREHOUSE_ADAPTIVE: /],
   [{ DUCKDB_MEMORY_LIMIT: 'lots' }, /^invalid setting DUCKDB_MEMORY_LIMIT: a size such as 512MB or 2GB$/],
+  [{ DUCKDB_THREADS: '0' }, /^invalid setting DUCKDB_THREADS: /],
   [{ WAREHOUSE_MIN_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MIN_IN_FLIGHT: /],
   [{ WAREHOUSE: 'oracle' }, /^invalid setting WAREHOUSE: must be one of duckdb, bigquery$/],
   [{ WAREHOUSE: 'bigquery' }, /^invalid setting BIGQUERY_PROJECT: required when WAREHOUSE=bigquery$/],

@@ -84,7 +84,7 @@ function toRows(reader: DuckDBResultReader): Row[] {
 export interface DuckDbWarehouseOptions {
   /** File path, or ':memory:' for a private in-memory database. */
   path: string;
-  /** DuckDB threads per statement; keeps one big query from starving the worker. */
+  /** DuckDB's worker threads for the instance (`threads`); DuckDB's own default is the number of cores. */
   threads?: number;
   /**
    * DuckDB's buffer-pool limit (e.g. "512MB"). DuckDB's own default is 80 % of the machine's
