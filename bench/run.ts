@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createActivities } from '../src/activities';
-import { dateDispatchOf, loadConfig } from '../src/config';
+import { dateDispatchOf, loadConfig, type Config } from '../src/config';
 import { locateTemporalCli } from '../src/devserver';
 import { createExportSink } from '../src/exports';
 import { installTemporalRuntime } from '../src/logger';
@@ -30,7 +30,7 @@ import { createBackfillMetrics, instrumentWarehouse } from '../src/metrics';
 import { KNOWN_PHASES } from '../src/pipeline/registry';
 import { ensureWarehouseTables } from '../src/pipeline/tables';
 import type { BackfillRequest } from '../src/shared/types';
-import { DuckDbWarehouse } from '../src/warehouse';
+import { createWarehouse } from '../src/warehouse';
 import { BenchWarehouse } from './lib/bench-warehouse';
 import { runDirectPipeline, type DirectRunResult } from './lib/direct-pipeline';
 import { forecastPoints, type ForecastPoint } from './lib/forecast';
@@ -70,12 +70,12 @@ async function measureDirect(
   dir: string,
   request: BackfillRequest,
   cap: number,
-  gateThresholds: Record<string, number>,
-  duckdb: { memoryLimit: string; threads: number },
+  config: Config,
 ): Promise<DirectMeasure> {
   const duckdbPath = path.join(dir, 'direct.duckdb');
   fs.copyFileSync(templateDuckdb, duckdbPath);
-  const bench = new BenchWarehouse(new DuckDbWarehouse({ path: duckdbPath, ...duckdb }), {
+  // The engine the worker builds from the same config (DuckDB's settings included), on the loop's own file.
+  const bench = new BenchWarehouse(createWarehouse({ ...config, duckdbPath }), {
     cap,
     onOverCap: (n) => say(`\n!!! direct loop: ${n} warehouse operations in flight, above the cap of ${cap} !!!\n`),
   });
@@ -88,7 +88,7 @@ async function measureDirect(
     logger: logger.child({ component: 'activity' }),
     slots: new LocalWarehouseSlots(cap),
     exportSink: createExportSink({ exportDir: path.join(dir, 'direct-exports'), gcsApiEndpoint: '' }),
-    gateThresholds,
+    gateThresholds: config.gateThresholds,
     metrics,
   });
   let peakRss = process.memoryUsage().rss;
@@ -181,10 +181,7 @@ async function main(): Promise<void> {
     say(`variants: ${variants.map((v) => v.name).join(', ')}`);
 
     say('\n[direct] the activities in a plain loop…');
-    const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config.gateThresholds, {
-      memoryLimit: config.duckdbMemoryLimit,
-      threads: config.duckdbThreads,
-    });
+    const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config);
     say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}, ${direct.warehouseCalls} warehouse calls`);
     if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
 
@@ -394,7 +391,7 @@ async function main(): Promise<void> {
     );
     // A run that failed dates did less (or more, retrying) work than the other: its ratio compares unlike runs.
     const failedDirect = direct.run.failures.length;
-    const failedOrchestrated = main.result.processors.reduce((n, p) => n + Object.keys(p.failed).length, 0);
+    const failedOrchestrated = mainFigures.failedDates;
     if (failedDirect > 0 || failedOrchestrated > 0) {
       say(`!!! not comparable: dates failed (plain loop ${failedDirect}, through Temporal ${failedOrchestrated}); see the messages above`);
     }

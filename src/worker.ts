@@ -14,9 +14,9 @@ import { createExportSink } from './exports';
 import { createLogger, installTemporalRuntime, temporalRuntimeMetricsAddress, type PinoLogger } from './logger';
 import { createBackfillMetrics, instrumentWarehouse, startMetricsServer, type BackfillMetrics, type MetricsServer } from './metrics';
 import { ensureWarehouseTables } from './pipeline/tables';
+import { workerClassSharingWorkflowThread } from './shared-workflow-thread';
 import { describeTemporalConnection, ensureSearchAttributes, temporalConnectionOptions } from './temporal';
 import { createWarehouse, describeWarehouse, type Warehouse } from './warehouse';
-import { workerClassSharingWorkflowThread } from './shared-workflow-thread';
 import { workflowSource } from './workflow-bundle';
 
 /**

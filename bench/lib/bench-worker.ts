@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { createLogger, installTemporalRuntime } from '../../src/logger';
-import { DuckDbWarehouse } from '../../src/warehouse';
+import { createWarehouse } from '../../src/warehouse';
 import { createBackfillWorker, type BackfillWorkerOptions } from '../../src/worker';
 import { BenchWarehouse, type BenchWarehouseStats } from './bench-warehouse';
 
@@ -108,8 +108,8 @@ async function start(options: BenchWorkerOptions): Promise<void> {
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const clientConnection = await Connection.connect({ address: options.temporalAddress });
   const client = new Client({ connection: clientConnection });
-  // Built as createWarehouse(config) would build it (memory limit included), wrapped to count calls.
-  const duckdb = new DuckDbWarehouse({ path: config.duckdbPath, memoryLimit: config.duckdbMemoryLimit, threads: config.duckdbThreads });
+  // The engine a deployed worker builds from its config (DuckDB's settings included), wrapped to count calls.
+  const duckdb = createWarehouse(config);
   const warehouse = new BenchWarehouse(duckdb, {
     cap: options.cap,
     ...(options.dateLatencyMs ? { dateLatencyMs: options.dateLatencyMs } : {}),

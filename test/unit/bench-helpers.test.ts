@@ -113,45 +113,18 @@ describe('timeline and idle capacity', () => {
 
   test('where the time went: date work ÷ cap and idle cap fill the groups; slower calls and idle slots tell apart', () => {
     const shape = [{ phase: 4, groups: [['a']] }];
-    // Cap 2, two dates back to back on each slot: the groups' 2 s are all work (4 s ÷ 2), none idle.
-    const busy = timeline(
-      [
-        call(0, 1000, { processor: 'a', date: 'd1' }),
-        call(0, 1000, { processor: 'a', date: 'd2' }),
-        call(1000, 2000, { processor: 'a', date: 'd3' }),
-        call(1000, 2000, { processor: 'a', date: 'd4' }),
-      ],
-      shape,
-      2,
-    );
-    const b = timeBreakdown(busy, 2);
-    expect([b.groupsSeconds, b.dateWorkPerCapSeconds, b.idleCapInGroupsSeconds, b.dateTaskMs]).toEqual([2, 2, 0, 1000]);
-    // The same dates with a 500 ms wait before the second pair: the extra time shows as idle cap, not as work.
-    const waited = timeline(
-      [
-        call(0, 1000, { processor: 'a', date: 'd1' }),
-        call(0, 1000, { processor: 'a', date: 'd2' }),
-        call(1500, 2500, { processor: 'a', date: 'd3' }),
-        call(1500, 2500, { processor: 'a', date: 'd4' }),
-      ],
-      shape,
-      2,
-    );
-    const w = timeBreakdown(waited, 2);
-    expect([w.groupsSeconds, w.dateWorkPerCapSeconds, w.idleCapInGroupsSeconds, w.dateTaskMs]).toEqual([2.5, 2, 0.5, 1000]);
-    // And slower calls with no wait: the extra time is work.
-    const slower = timeline(
-      [
-        call(0, 1250, { processor: 'a', date: 'd1' }),
-        call(0, 1250, { processor: 'a', date: 'd2' }),
-        call(1250, 2500, { processor: 'a', date: 'd3' }),
-        call(1250, 2500, { processor: 'a', date: 'd4' }),
-      ],
-      shape,
-      2,
-    );
-    const l = timeBreakdown(slower, 2);
-    expect([l.groupsSeconds, l.dateWorkPerCapSeconds, l.idleCapInGroupsSeconds, l.dateTaskMs]).toEqual([2.5, 2.5, 0, 1250]);
+    // Four dates on cap 2: d1 and d2 at once over the first span, then d3 and d4 at once over the second.
+    const breakdown = ([a, b]: [number, number], [c, d]: [number, number]) => {
+      const dates: Array<[string, number, number]> = [['d1', a, b], ['d2', a, b], ['d3', c, d], ['d4', c, d]];
+      const t = timeBreakdown(timeline(dates.map(([date, start, end]) => call(start, end, { processor: 'a', date })), shape, 2), 2);
+      return [t.groupsSeconds, t.dateWorkPerCapSeconds, t.idleCapInGroupsSeconds, t.dateTaskMs];
+    };
+    // Back to back: the groups' 2 s are all work (4 s ÷ 2), none idle.
+    expect(breakdown([0, 1000], [1000, 2000])).toEqual([2, 2, 0, 1000]);
+    // A 500 ms wait before the second pair: the extra time shows as idle cap, not as work.
+    expect(breakdown([0, 1000], [1500, 2500])).toEqual([2.5, 2, 0.5, 1000]);
+    // Slower calls with no wait: the extra time is work.
+    expect(breakdown([0, 1250], [1250, 2500])).toEqual([2.5, 2.5, 0, 1250]);
   });
 });
 

@@ -25,9 +25,9 @@ export const duckdbEngine = defineEngine({
     /**
      * DuckDB's own worker threads. 1: each statement runs on the thread that issued it, and the
      * warehouse cap's statements in flight are the parallelism — DuckDB's extra threads only added
-     * scheduling beside them. Full bench on 2 cores: threads=1 took the worker to 109.7 and 112.3 s
-     * (default 2: 114.9–132.2 s) and its peak RSS to 573 MiB. Raise it on a big host for the gates'
-     * whole-range queries.
+     * scheduling beside them. Full bench on 2 cores, four runs: the worker 109.7–114.7 s (default 2:
+     * 114.9–132.2 s), peak RSS 573–605 MiB, the plain loop faster too (README). Raise it on a big host
+     * for the gates' whole-range queries.
      */
     duckdbThreads: z.coerce.number().int().min(1).max(256).default(1),
   },
