@@ -212,7 +212,7 @@ async function main(): Promise<void> {
       const duck = mem.duckdbMiB !== undefined ? `; DuckDB's own accounting at most ${mem.duckdbMiB} MiB` : '';
       say(
         `[${variant.name}] worker memory peaks: RSS ${mem.rssMiB} MiB, JS heap ${mem.heapUsedMiB} MiB, external ${mem.externalMiB} MiB ` +
-          `(array buffers ${mem.arrayBuffersMiB} MiB)${peak}${duck}; the rest is native (Temporal's core, the workflow threads' V8 heaps, allocators)`,
+          `(array buffers ${mem.arrayBuffersMiB} MiB)${peak}${duck}; the rest is native (Temporal's core, V8 besides the JS heap, allocators)`,
       );
     }
 

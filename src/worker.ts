@@ -3,7 +3,7 @@
  * `node dist/src/worker.js`); as many as you like on the same task queue.
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type BackfillActivities } from './activities';
 import { LeasedWarehouseSlots } from './activities/leased-slots';
 import { TemporalWarehouseSlots } from './activities/temporal-slots';
@@ -14,10 +14,10 @@ import { createExportSink } from './exports';
 import { createLogger, installTemporalRuntime, temporalRuntimeMetricsAddress, type PinoLogger } from './logger';
 import { createBackfillMetrics, instrumentWarehouse, startMetricsServer, type BackfillMetrics, type MetricsServer } from './metrics';
 import { ensureWarehouseTables } from './pipeline/tables';
-import { workerClassSharingWorkflowThread } from './shared-workflow-thread';
 import { describeTemporalConnection, ensureSearchAttributes, temporalConnectionOptions } from './temporal';
 import { createWarehouse, describeWarehouse, type Warehouse } from './warehouse';
 import { workflowSource } from './workflow-bundle';
+import { workerClassRunningWorkflowsInProcess } from './workflow-runtime';
 
 /**
  * How long a stopping worker lets running activities finish before cancelling them. Short: a date
@@ -49,6 +49,12 @@ export interface BackfillWorkerOptions {
    * date (the earlier protocol, two Temporal round trips per date; kept for comparison in the bench).
    */
   slotLeasing?: 'process' | 'per-date';
+  /**
+   * Where workflow code runs: `in-process` (default) in this process's main thread, one context for
+   * both Workers, under the stall watchdog (src/workflow-runtime.ts); `sdk-threads` the SDK's default,
+   * a thread per Worker with a vm time-out on every call (kept for comparison in the bench).
+   */
+  workflowRuntime?: 'in-process' | 'sdk-threads';
   /** Pre-bundled workflow code (tests bundle once and share it). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Lets tests wrap activities (fault injection, measuring concurrency) around the real ones. */
@@ -114,9 +120,10 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
   }
   let workers: Worker[];
   try {
-    // Both Workers run their workflows on one thread (src/shared-workflow-thread.ts); the one with activities first.
-    const SharedThreadWorker = workerClassSharingWorkflowThread();
-    const main = await SharedThreadWorker.create({
+    // Both Workers run their workflows in this process's main thread, in one context, under the
+    // stall watchdog (src/workflow-runtime.ts); the one with activities first.
+    const WorkerClass = options.workflowRuntime === 'sdk-threads' ? Worker : workerClassRunningWorkflowsInProcess();
+    const main = await WorkerClass.create({
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
@@ -129,7 +136,7 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
     const slotsWorker =
       options.slotsWorker === false
         ? undefined
-        : await SharedThreadWorker.create({ connection, namespace: config.temporalNamespace, taskQueue: config.slotsTaskQueue, ...source });
+        : await WorkerClass.create({ connection, namespace: config.temporalNamespace, taskQueue: config.slotsTaskQueue, ...source });
     workers = slotsWorker ? [main, slotsWorker] : [main];
   } catch (err) {
     await endpoint?.close();

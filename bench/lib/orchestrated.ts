@@ -64,6 +64,15 @@ export const VARIANTS: readonly Variant[] = [
     serverArgs: [],
   },
   {
+    name: 'sdk-workflow-threads',
+    // BackfillWorkerOptions.workflowRuntime: 'sdk-threads' is the SDK's default, each Worker's
+    // workflow code on a thread of its own with a vm time-out (a watchdog thread started and joined)
+    // on every call into it; the default runs it in the main thread under our stall watchdog.
+    description: "workflowRuntime 'sdk-threads': the SDK's workflow threads, a vm time-out on every call",
+    workerOptions: { workflowRuntime: 'sdk-threads' },
+    serverArgs: [],
+  },
+  {
     name: 'eager-dispatch',
     description: 'regular activities, dev server with system.enableActivityEagerExecution=true (the SDK asks for eager activities by default)',
     workerOptions: {},

@@ -391,7 +391,12 @@ export async function processorBackfillWorkflow(input: ProcessorWorkflowInput): 
     else state.cursor += 1;
     if (date === undefined) continue;
     inFlight.add(date);
-    void runDate(date);
+    // A cancelled date rejects with the cancellation (runDate records every other error); the
+    // workflow's own wait ends with it too, so here it is dropped, not left unhandled — an
+    // unhandled rejection fails the workflow task ("Unhandled Promise rejection").
+    void runDate(date).catch((err: unknown) => {
+      if (!isCancellation(err)) throw err;
+    });
   }
 
   await condition(allHandlersFinished);

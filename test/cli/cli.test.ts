@@ -299,6 +299,10 @@ describe('backfill CLI: operating a backfill', () => {
     expect(cancelled.out).toMatch(/cancel requested for/);
     await eventually(async () => (await env.client.workflow.getHandle(id).describe()).status.name === 'CANCELLED');
     await eventually(async () => (await child.describe()).status.name === 'CANCELLED');
+    // The dates in flight were cancelled with it, and no workflow task failed on the way (their
+    // rejections once went unhandled: "Unhandled Promise rejection").
+    const failedTasks = ((await child.fetchHistory()).events ?? []).filter((e) => e.workflowTaskFailedEventAttributes);
+    expect(failedTasks.map((e) => e.workflowTaskFailedEventAttributes?.failure?.message)).toEqual([]);
     const [row] = await warehouse.query(
       `SELECT count(DISTINCT game_date) AS n FROM nba_analytics.upcoming_team_game_context WHERE source_backfill_id = '${id}'`,
     );

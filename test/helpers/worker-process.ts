@@ -19,7 +19,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const ENTRY = path.join(__dirname, 'fault-worker.ts');
 
 /** Registers a require hook for .ts files, then loads the entry named by the first argument. */
-const TS_LOADER = `
+export const TS_LOADER = `
 const fs = require('node:fs');
 const ts = require('typescript');
 require.extensions['.ts'] = (module, filename) => {

@@ -1,0 +1,156 @@
+/**
+ * A worker process runs its Workers' workflow code in its main thread, one context for both queues
+ * (src/workflow-runtime.ts), with no per-call vm timeout; the stall watchdog takes the timeout's
+ * place. Counted at the SDK's own hook: every workflow runtime the SDK starts goes through
+ * Worker.createWorkflowCreator, spied on and called through. The watchdog runs in real child
+ * processes whose main thread really blocks.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { startBackfill } from '../../src/client/backfill-client';
+import { workerClassRunningWorkflowsInProcess } from '../../src/workflow-runtime';
+import { slotsStateQuery } from '../../src/shared/messages';
+import type { BackfillRequest } from '../../src/shared/types';
+import type { DuckDbWarehouse } from '../../src/warehouse';
+import { seededWarehouse, startWorker, testEnv } from '../helpers/harness';
+import { bundle, uniqueTaskQueue } from '../helpers/temporal-env';
+import { TS_LOADER } from '../helpers/worker-process';
+
+type Hook = { createWorkflowCreator: (...args: unknown[]) => Promise<unknown> };
+type CompiledOptions = { debugMode?: boolean; isolateExecutionTimeoutMs?: number };
+
+describe('workflow code in the worker process', () => {
+  let env: TestWorkflowEnvironment;
+  let warehouse: DuckDbWarehouse;
+  let runtimesStarted: jest.SpyInstance;
+
+  beforeAll(async () => {
+    env = await testEnv();
+    warehouse = await seededWarehouse('tiny');
+  });
+  beforeEach(() => {
+    runtimesStarted = jest.spyOn(Worker as unknown as Hook, 'createWorkflowCreator');
+  });
+  afterEach(() => runtimesStarted.mockRestore());
+  afterAll(async () => {
+    await warehouse?.close();
+    await env?.teardown();
+  });
+
+  const optionsOfCall = (n: number): CompiledOptions => runtimesStarted.mock.calls[n][1] as CompiledOptions;
+
+  test('a backfill worker starts one in-process runtime, without the per-call timeout, for both queues, and a backfill runs through both', async () => {
+    const running = await startWorker(env, warehouse);
+    try {
+      expect(runtimesStarted).toHaveBeenCalledTimes(1);
+      expect(optionsOfCall(0)).toMatchObject({ debugMode: true, isolateExecutionTimeoutMs: undefined });
+      // A range and processor of its own: the backfill's id comes from them.
+      const request: BackfillRequest = {
+        from: '2024-11-05',
+        to: '2024-11-07',
+        phases: [3],
+        processors: ['team_offense_game_summary'],
+        concurrency: 2,
+        gatePolicy: 'wait',
+      };
+      const { handle } = await startBackfill(env.client, running.config.taskQueue, request);
+      const result = await handle.result();
+      expect(result.processors.length).toBeGreaterThan(0);
+      for (const p of result.processors) expect(Object.keys(p.failed)).toEqual([]);
+      // The slots workflow (the other queue) answered too: the dates took their slots from it.
+      expect(runtimesStarted).toHaveBeenCalledTimes(1);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test('control: two plain Workers start two runtimes, each a thread with the 5 s timeout', async () => {
+    const workflowBundle = await bundle();
+    const workers = [
+      await Worker.create({ connection: env.nativeConnection, taskQueue: uniqueTaskQueue('plain-a'), workflowBundle }),
+      await Worker.create({ connection: env.nativeConnection, taskQueue: uniqueTaskQueue('plain-b'), workflowBundle }),
+    ];
+    expect(runtimesStarted).toHaveBeenCalledTimes(2);
+    for (const n of [0, 1]) expect(optionsOfCall(n)).toMatchObject({ debugMode: false, isolateExecutionTimeoutMs: 5_000 });
+    await Promise.all(workers.map((w) => w.runUntil(Promise.resolve())));
+  });
+
+  test('the runtime outlives the first Worker to stop and ends with the last', async () => {
+    const workflowBundle = await bundle();
+    const InProcessWorker = workerClassRunningWorkflowsInProcess();
+    const first = await InProcessWorker.create({ connection: env.nativeConnection, taskQueue: uniqueTaskQueue('shared-a'), workflowBundle });
+    const secondQueue = uniqueTaskQueue('shared-b');
+    const second = await InProcessWorker.create({ connection: env.nativeConnection, taskQueue: secondQueue, workflowBundle });
+    expect(runtimesStarted).toHaveBeenCalledTimes(1);
+
+    await first.runUntil(Promise.resolve());
+    const secondRun = second.run();
+    const id = `shared-runtime-slots-${Date.now()}`;
+    try {
+      // Workflow code still runs for the Worker left: a slots workflow starts and answers a query.
+      const handle = await env.client.workflow.start('warehouseSlotsWorkflow', { taskQueue: secondQueue, workflowId: id, args: [{ capacity: 3 }] });
+      const state = await handle.query(slotsStateQuery);
+      expect(state.capacity).toBe(3);
+      await handle.terminate('test over');
+    } finally {
+      second.shutdown();
+      await secondRun;
+    }
+    // Both stopped: a new Worker of the same class starts a runtime of its own.
+    const third = await InProcessWorker.create({ connection: env.nativeConnection, taskQueue: uniqueTaskQueue('shared-c'), workflowBundle });
+    expect(runtimesStarted).toHaveBeenCalledTimes(2);
+    await third.runUntil(Promise.resolve());
+  });
+});
+
+interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  lines: Array<Record<string, unknown>>;
+}
+
+/** Runs test/helpers/stall-child.ts in mode `mode`; its watchdog writes JSON lines to stdout. */
+function runStallChild(mode: string): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', TS_LOADER, path.join(__dirname, '../helpers/stall-child.ts'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const lines = out
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      resolve({ code, signal, lines });
+    });
+  });
+}
+
+describe('stall watchdog', () => {
+  test('workflow code that never yields: one error line naming the activation, then the process is killed', async () => {
+    const run = await runStallChild('stall-in-activation');
+    expect(run.signal).toBe('SIGKILL');
+    const [warned = {}, killed = {}, ...rest] = run.lines;
+    expect(rest).toEqual([]);
+    expect(warned).toMatchObject({ level: 50, component: 'stall-watchdog', workflowType: 'processorBackfillWorkflow', workflowId: 'stall-test', runId: 'run-1' });
+    expect(warned.blockedMs as number).toBeGreaterThanOrEqual(300);
+    expect(warned.msg).toMatch(/blocked for \d+ s: workflow code that never yields/);
+    expect(killed).toMatchObject({ level: 60, component: 'stall-watchdog', workflowId: 'stall-test' });
+    expect(killed.blockedMs as number).toBeGreaterThanOrEqual(1_500);
+    expect(killed.msg).toMatch(/killing the process/);
+  });
+
+  test('a main thread blocked outside any activation is reported without naming one', async () => {
+    const run = await runStallChild('stall-outside');
+    expect(run.signal).toBe('SIGKILL');
+    expect(run.lines.map((l) => l.level)).toEqual([50, 60]);
+    for (const line of run.lines) expect(line).not.toHaveProperty('workflowId');
+  });
+
+  test('control: an activation that yields in time is not reported, and the process exits on its own', async () => {
+    const run = await runStallChild('brief');
+    expect(run).toEqual({ code: 0, signal: null, lines: [] });
+  });
+});
