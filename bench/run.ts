@@ -36,6 +36,7 @@ import { runDirectPipeline, type DirectRunResult } from './lib/direct-pipeline';
 import { forecastPoints, type ForecastPoint } from './lib/forecast';
 import { LocalWarehouseSlots } from './lib/local-slots';
 import { runOrchestrated, selectVariants, type OrchestratedRun } from './lib/orchestrated';
+import { formatThreadCpu, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './lib/procfs';
 import { overhead, timeBreakdown, timeline, type TimeBreakdown, type Timeline } from './lib/schedule';
 import {
   benchPreset,
@@ -59,6 +60,8 @@ interface DirectMeasure {
   run: DirectRunResult;
   timeline: Timeline;
   cpuSeconds: number;
+  /** The bench process's threads over the loop, the busiest first. */
+  threadCpu: ThreadCpu[];
   peakRssMiB: number;
   maxInFlight: number;
   overCapCalls: number;
@@ -94,6 +97,7 @@ async function measureDirect(
   let peakRss = process.memoryUsage().rss;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
   const cpu0 = process.cpuUsage();
+  const threads0 = threadCpuSeconds(process.pid);
   try {
     const run = await runDirectPipeline({
       activities,
@@ -106,12 +110,14 @@ async function measureDirect(
       ...(request.gateThresholds ? { gateThresholds: request.gateThresholds } : {}),
     });
     const cpu = process.cpuUsage(cpu0);
+    const threadCpu = threadCpuBetween(threads0, threadCpuSeconds(process.pid));
     const stats = bench.snapshot();
     if (process.env.BENCH_KEEP_DIR) fs.writeFileSync(path.join(dir, 'direct-intervals.json'), JSON.stringify(bench.intervals));
     return {
       run,
       timeline: timeline(bench.intervals, run.shape, cap),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      threadCpu,
       peakRssMiB: Math.round(peakRss / 2 ** 20),
       maxInFlight: stats.maxInFlight,
       overCapCalls: stats.overCapCalls,
@@ -133,6 +139,7 @@ function variantFigures(o: OrchestratedRun, direct: DirectMeasure, cap: number) 
     ...overhead(o.seconds, direct.run.seconds, o.dateTasks),
     dateTasks: o.dateTasks,
     workerCpuSeconds: o.workerCpuSeconds === null ? null : Number(o.workerCpuSeconds.toFixed(1)),
+    workerThreadCpu: o.workerThreadCpu,
     serverCpuSeconds: o.serverCpuSeconds === null ? null : Number(o.serverCpuSeconds.toFixed(1)),
     clientCpuSeconds: Number(o.clientCpuSeconds.toFixed(1)),
     peakWorkerRssMiB: o.peakWorkerRssMiB,
@@ -183,6 +190,7 @@ async function main(): Promise<void> {
     say('\n[direct] the activities in a plain loop…');
     const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config);
     say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}, ${direct.warehouseCalls} warehouse calls`);
+    say(`[direct] CPU s by thread: ${formatThreadCpu(direct.threadCpu)}`);
     if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
 
     const runs: OrchestratedRun[] = [];
@@ -207,6 +215,7 @@ async function main(): Promise<void> {
           `server CPU ${fmt(run.serverCpuSeconds)} s, bench client CPU ${fmt(run.clientCpuSeconds)} s, peak worker RSS ${fmt(run.peakWorkerRssMiB, 0)} MiB, ` +
           `max in flight ${run.warehouse.maxInFlight}, longest history ${run.history.maxHistoryEventsPerRun} events`,
       );
+      say(`[${variant.name}] worker CPU s by thread: ${formatThreadCpu(run.workerThreadCpu)}`);
       const mem = run.workerMemory;
       const peak = mem.atPeak ? `; at the RSS peak ${mem.atPeak.rssAnonMiB} MiB private, ${mem.atPeak.rssFileMiB} MiB mapped files (code)` : '';
       const duck = mem.duckdbMiB !== undefined ? `; DuckDB's own accounting at most ${mem.duckdbMiB} MiB` : '';
@@ -252,6 +261,7 @@ async function main(): Promise<void> {
       maxHistoryEventsPerRun: Math.max(...runs.map((r) => r.history.maxHistoryEventsPerRun)),
       peakWorkerRssMiB: mainFigures.peakWorkerRssMiB,
       workerCpuSeconds: mainFigures.workerCpuSeconds,
+      workerThreadCpu: mainFigures.workerThreadCpu,
       serverCpuSeconds: mainFigures.serverCpuSeconds,
       clientCpuSeconds: mainFigures.clientCpuSeconds,
       /** Adaptive load during the measured run: the admitted limit sampled with the ETA, and its changes. */
@@ -260,6 +270,7 @@ async function main(): Promise<void> {
         seconds: Number(direct.run.seconds.toFixed(2)),
         dateTasks: direct.run.dateTasks,
         cpuSeconds: Number(direct.cpuSeconds.toFixed(1)),
+        threadCpu: direct.threadCpu,
         peakProcessRssMiB: direct.peakRssMiB,
         maxInFlightWarehouseOps: direct.maxInFlight,
         warehouseCalls: direct.warehouseCalls,
@@ -294,7 +305,7 @@ async function main(): Promise<void> {
       })),
       notes: [
         'Per phase and per processor seconds are measured at the warehouse in both runs: a processor from its first date call to its last; a phase from its first date call to the end of its gate.',
-        'The worker runs in a child process (production createBackfillWorker); workerCpuSeconds and peakWorkerRssMiB are that process alone (/proc), serverCpuSeconds the dev server process, both over the backfill (start-up excluded).',
+        'The worker runs in a child process (production createBackfillWorker); workerCpuSeconds and peakWorkerRssMiB are that process alone (/proc), serverCpuSeconds the dev server process, both over the backfill (start-up excluded); workerThreadCpu and direct.threadCpu are per thread (main = the main thread; Node names its other threads all "node": the libuv pool, where DuckDB calls run, and V8 platform threads; threads that ended during the run are not listed).',
         'directSeconds includes planning, the per-group barriers and the gates, like the workflow; the direct loop holds the cap with an in-process semaphore.',
       ],
     };

@@ -23,7 +23,7 @@ import type { BenchWarehouseStats } from './bench-warehouse';
 import { epochMs } from './bench-warehouse';
 import type { BenchWorkerOptions, ChildMessage, ParentMessage, WorkerMemory } from './bench-worker';
 import type { EtaSample } from './forecast';
-import { processCpuSeconds, processPeakRssMiB } from './procfs';
+import { processCpuSeconds, processPeakRssMiB, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './procfs';
 import type { CallInterval } from './schedule';
 import { sleep, waitForChildMessage } from './child-messages';
 const waitFor = <T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> =>
@@ -113,6 +113,8 @@ export interface OrchestratedRun {
   /** Processor × date activities done. */
   dateTasks: number;
   workerCpuSeconds: number | null;
+  /** The worker's threads over the backfill, the busiest first (/proc/<pid>/task). */
+  workerThreadCpu: ThreadCpu[];
   serverCpuSeconds: number | null;
   /** The bench's own process over the run: the client starting the backfill, waiting, polling `status` for the ETA. */
   clientCpuSeconds: number;
@@ -228,6 +230,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     });
 
     const workerCpu0 = processCpuSeconds(workerPid);
+    const workerThreads0 = threadCpuSeconds(workerPid);
     const serverCpu0 = processCpuSeconds(server.pid);
     const clientCpu0 = process.cpuUsage();
     const startMs = epochMs();
@@ -266,6 +269,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     finished = true;
     await poller;
     const workerCpu1 = processCpuSeconds(workerPid);
+    const workerThreadCpu = threadCpuBetween(workerThreads0, threadCpuSeconds(workerPid));
     const serverCpu1 = processCpuSeconds(server.pid);
     const clientCpu = process.cpuUsage(clientCpu0);
     const peakWorkerRssMiB = processPeakRssMiB(workerPid);
@@ -287,6 +291,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       result,
       dateTasks,
       workerCpuSeconds: workerCpu0 === null || workerCpu1 === null ? null : workerCpu1 - workerCpu0,
+      workerThreadCpu,
       serverCpuSeconds: serverCpu0 === null || serverCpu1 === null ? null : serverCpu1 - serverCpu0,
       clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
       peakWorkerRssMiB,

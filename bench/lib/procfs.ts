@@ -57,3 +57,52 @@ export function processPeakRssMiB(pid: number): number | null {
     return null;
   }
 }
+
+/** CPU seconds of each live thread of a process (tid → name and seconds), from /proc/<pid>/task; empty when unreadable. */
+export function threadCpuSeconds(pid: number): Map<number, { name: string; seconds: number }> {
+  const out = new Map<number, { name: string; seconds: number }>();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out.set(Number(tid), { name: Number(tid) === pid ? 'main' : name, seconds: parseProcStatCpuTicks(stat) / clockTicksPerSecond() });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+export interface ThreadCpu {
+  /** The thread's name ("main" for the main thread; Node's other threads are all "node"). */
+  thread: string;
+  cpuSeconds: number;
+}
+
+/**
+ * What each thread used between two readings, the busiest first; threads under `minSeconds` are
+ * left out, and threads that ended in between are not seen (their CPU is in the process total).
+ */
+export function threadCpuBetween(
+  before: Map<number, { name: string; seconds: number }>,
+  after: Map<number, { name: string; seconds: number }>,
+  minSeconds = 0.5,
+): ThreadCpu[] {
+  const rows: ThreadCpu[] = [];
+  for (const [tid, { name, seconds }] of after) {
+    const used = seconds - (before.get(tid)?.seconds ?? 0);
+    if (used >= minSeconds) rows.push({ thread: name, cpuSeconds: Number(used.toFixed(1)) });
+  }
+  return rows.sort((a, b) => b.cpuSeconds - a.cpuSeconds);
+}
+
+/** "main 30.0, node 31.4, …" */
+export function formatThreadCpu(rows: readonly ThreadCpu[]): string {
+  return rows.map((r) => `${r.thread} ${r.cpuSeconds.toFixed(1)}`).join(', ');
+}

@@ -6,7 +6,7 @@
 import { forecastPoints, scoreSample, type EtaSample } from '../../bench/lib/forecast';
 import { SEED_LATENCY_MODEL, scaledDateMs, sequentialHours } from '../../bench/lib/latency-model';
 import { LocalWarehouseSlots } from '../../bench/lib/local-slots';
-import { parseProcStatCpuTicks, parseStatusKiB } from '../../bench/lib/procfs';
+import { formatThreadCpu, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
 import { callKind, efficiency, idleCapSeconds, overhead, scheduleBounds, timeBreakdown, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
 
 describe('scheduleBounds', () => {
@@ -214,6 +214,36 @@ describe('/proc parsing', () => {
     expect(parseStatusKiB(status, 'VmHWM')).toBe(524288);
     expect(parseStatusKiB(status, 'VmRSS')).toBe(262144);
     expect(parseStatusKiB('Name:\tnode\n', 'VmHWM')).toBeNull();
+  });
+
+  test('per-thread CPU between two readings: what each used since, the busiest first, small and new threads handled', () => {
+    const before = new Map([
+      [10, { name: 'main', seconds: 5 }],
+      [11, { name: 'node', seconds: 1 }],
+      [12, { name: 'node', seconds: 2 }],
+    ]);
+    const after = new Map([
+      [10, { name: 'main', seconds: 9 }],
+      [11, { name: 'node', seconds: 1.2 }],
+      [12, { name: 'node', seconds: 12 }],
+      [13, { name: 'tokio-runtime-w', seconds: 3 }],
+    ]);
+    const rows = threadCpuBetween(before, after);
+    expect(rows).toEqual([
+      { thread: 'node', cpuSeconds: 10 },
+      { thread: 'main', cpuSeconds: 4 },
+      { thread: 'tokio-runtime-w', cpuSeconds: 3 },
+    ]);
+    expect(formatThreadCpu(rows)).toBe('node 10.0, main 4.0, tokio-runtime-w 3.0');
+    // Control: with no threshold the idle thread is listed too.
+    expect(threadCpuBetween(before, after, 0).map((r) => r.cpuSeconds)).toEqual([10, 4, 3, 0.2]);
+  });
+
+  test('the threads of this process from /proc: the main thread is named "main" and has used CPU', () => {
+    const threads = threadCpuSeconds(process.pid);
+    expect(threads.get(process.pid)?.name).toBe('main');
+    expect(threads.get(process.pid)?.seconds).toBeGreaterThan(0);
+    expect(threadCpuSeconds(2 ** 22 + 1).size).toBe(0);
   });
 });
 

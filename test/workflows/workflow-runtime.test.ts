@@ -14,9 +14,9 @@ import { workerClassRunningWorkflowsInProcess } from '../../src/workflow-runtime
 import { slotsStateQuery } from '../../src/shared/messages';
 import type { BackfillRequest } from '../../src/shared/types';
 import type { DuckDbWarehouse } from '../../src/warehouse';
-import { seededWarehouse, startWorker, testEnv } from '../helpers/harness';
-import { bundle, uniqueTaskQueue } from '../helpers/temporal-env';
-import { TS_LOADER } from '../helpers/worker-process';
+import { seededWarehouse, startWorker, tempDir, testEnv } from '../helpers/harness';
+import { bundle, testServerAddress, uniqueTaskQueue } from '../helpers/temporal-env';
+import { TS_LOADER, workflowBundleFile } from '../helpers/worker-process';
 
 type Hook = { createWorkflowCreator: (...args: unknown[]) => Promise<unknown> };
 type CompiledOptions = { debugMode?: boolean; isolateExecutionTimeoutMs?: number };
@@ -105,6 +105,31 @@ describe('workflow code in the worker process', () => {
   });
 });
 
+/** Runs a test/helpers TypeScript entry in a child process; resolves with its exit and stdout. */
+function runChild(entry: string, args: readonly string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', TS_LOADER, path.join(__dirname, '../helpers', entry), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+describe('the Web UI stack trace of a workflow run in process', () => {
+  test('points into our workflow source, as with the SDK threads (the control)', async () => {
+    const codePath = await workflowBundleFile(tempDir('stack-trace'));
+    const traces: Record<string, string> = {};
+    for (const mode of ['in-process', 'sdk-threads']) {
+      const run = await runChild('stack-trace-child.ts', [testServerAddress(), codePath, uniqueTaskQueue(`stack-${mode}`), mode]);
+      expect(run.code).toBe(0);
+      traces[mode] = (JSON.parse(run.out) as { trace: string }).trace;
+    }
+    for (const trace of Object.values(traces)) expect(trace).toMatch(/at warehouseSlotsWorkflow \(.*warehouse-slots\.ts:\d+:\d+\)/);
+    expect(traces['in-process']).toBe(traces['sdk-threads']);
+  });
+});
+
 interface ChildRun {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -112,20 +137,13 @@ interface ChildRun {
 }
 
 /** Runs test/helpers/stall-child.ts in mode `mode`; its watchdog writes JSON lines to stdout. */
-function runStallChild(mode: string): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', TS_LOADER, path.join(__dirname, '../helpers/stall-child.ts'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      const lines = out
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-      resolve({ code, signal, lines });
-    });
-  });
+async function runStallChild(mode: string): Promise<ChildRun> {
+  const { code, signal, out } = await runChild('stall-child.ts', [mode]);
+  const lines = out
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code, signal, lines };
 }
 
 describe('stall watchdog', () => {
