@@ -8,12 +8,12 @@
  * Reports overheadRatio = orchestrated ÷ direct, orchestration ms per date task, per phase and per
  * processor seconds and dates per hour (both runs, measured at the warehouse), the most warehouse
  * operations ever in flight (never above the cap), the longest history of any run of any workflow,
- * the worker's peak RSS, worker and server CPU seconds, and how accurate the whole-backfill ETA of
+ * the worker's peak RSS, worker and server CPU seconds (the worker's and the loop's per thread), and how accurate the whole-backfill ETA of
  * `status` was at 10%, 25% and 50% of the run. Prints a table; writes bench/results/. Benchmarks
  * report; they never pass or fail on time.
  *
  *   npm run bench                                   # full range, default variant
- *   BENCH_VARIANTS=all npm run bench                # + per-date-slots, eager-dispatch
+ *   BENCH_VARIANTS=all npm run bench                # + activity-dispatch, per-date-slots, sdk-workflow-threads, eager-dispatch
  *   BENCH_PRESET=small BENCH_MAX_DATES=20 npm run bench
  *   BENCH_PHASES=3 npm run bench                    # Phase 3 only
  */

@@ -6,10 +6,10 @@
  * The SDK's default runs each Worker's workflows on a thread of its own (one more V8 isolate), and
  * bounds every call into workflow code with Node's `vm` timeout, which starts and joins a watchdog
  * thread per call — ~3.7 calls per activation, ~1.2 activations per date. Profiled on the full bench
- * (2 cores, every core busy with DuckDB), the workflow thread spent 31 s of a 118 s run waiting in
- * those joins, and the worker's CPU was 182–206 s. In process, without the per-call timeout (the
- * SDK's own debug and replay mode, `debugMode`, with the timeout left out): 162 s, the run 7 %
- * shorter, one isolate less (see README, "Workflow code in the worker's main thread").
+ * (2 cores, every core busy with DuckDB), the workflow thread spent 31 s of a 118 s run inside those
+ * calls. In process, without the per-call timeout (the SDK's own in-process path, the one its replay
+ * and debug mode use, with the timeout left out), side by side in two benches: 5–7 s shorter runs,
+ * 18–22 CPU s and 52–65 MiB less (README, "Workflow code in the worker's main thread").
  *
  * What the per-call timeout bought is detection of workflow code that never yields (an endless
  * loop): the SDK fails the workflow task with "Script execution timed out". Here a watchdog thread
