@@ -8,8 +8,9 @@
  * thread per call — ~3.7 calls per activation, ~1.2 activations per date. Profiled on the full bench
  * (2 cores, every core busy with DuckDB), the workflow thread spent 31 s of a 118 s run inside those
  * calls. In process, without the per-call timeout (the SDK's own in-process path, the one its replay
- * and debug mode use, with the timeout left out), side by side in two benches: 5–7 s shorter runs,
- * 18–22 CPU s and 52–65 MiB less (README, "Workflow code in the worker's main thread").
+ * and debug mode use, with the timeout left out), side by side in three benches: 52–113 MiB less
+ * each time (one isolate less); 5–7 s and ~20 CPU s less in two, no gain in the third (README,
+ * "Workflow code in the worker's main thread").
  *
  * What the per-call timeout bought is detection of workflow code that never yields (an endless
  * loop): the SDK fails the workflow task with "Script execution timed out". Here a watchdog thread
@@ -58,7 +59,7 @@ const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const os = require('node:os');
 const { clock, label, warnMs, exitMs, tickMs, fd, pid } = workerData;
-const times = new Float64Array(clock); // [last tick, activations in flight]
+const times = new Float64Array(clock, 0, 1); // [last tick]
 const bytes = new Uint8Array(label, 4);
 const length = new Int32Array(label, 0, 1);
 const inFlight = new Int32Array(clock, 8, 1);
