@@ -36,7 +36,7 @@ import { runDirectPipeline, type DirectRunResult } from './lib/direct-pipeline';
 import { forecastPoints, type ForecastPoint } from './lib/forecast';
 import { LocalWarehouseSlots } from './lib/local-slots';
 import { runOrchestrated, selectVariants, type OrchestratedRun } from './lib/orchestrated';
-import { formatThreadCpu, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './lib/procfs';
+import { formatThreadCpu, machineBusyCpuSeconds, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './lib/procfs';
 import { overhead, timeBreakdown, timeline, type TimeBreakdown, type Timeline } from './lib/schedule';
 import {
   benchPreset,
@@ -51,6 +51,14 @@ import {
   writeResults,
 } from './lib/setup';
 
+/**
+ * CPU other processes may use during a run before the bench calls it disturbed: 2 % of the
+ * machine's capacity over the run, at least 2 s (the kernel's own threads use well under 1 s).
+ */
+function interferenceLimit(runSeconds: number, cores: number): number {
+  return Math.max(2, 0.02 * runSeconds * cores);
+}
+
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 const say = (s = ''): void => {
   process.stdout.write(`${s}\n`);
@@ -62,6 +70,8 @@ interface DirectMeasure {
   cpuSeconds: number;
   /** The bench process's threads over the loop, the busiest first. */
   threadCpu: ThreadCpu[];
+  /** CPU the rest of the machine used meanwhile (all busy CPU less this process): interference. */
+  otherCpuSeconds: number | null;
   peakRssMiB: number;
   maxInFlight: number;
   overCapCalls: number;
@@ -98,6 +108,7 @@ async function measureDirect(
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
   const cpu0 = process.cpuUsage();
   const threads0 = threadCpuSeconds(process.pid);
+  const busy0 = machineBusyCpuSeconds();
   try {
     const run = await runDirectPipeline({
       activities,
@@ -111,6 +122,7 @@ async function measureDirect(
     });
     const cpu = process.cpuUsage(cpu0);
     const threadCpu = threadCpuBetween(threads0, threadCpuSeconds(process.pid));
+    const busy1 = machineBusyCpuSeconds();
     const stats = bench.snapshot();
     if (process.env.BENCH_KEEP_DIR) fs.writeFileSync(path.join(dir, 'direct-intervals.json'), JSON.stringify(bench.intervals));
     return {
@@ -118,6 +130,8 @@ async function measureDirect(
       timeline: timeline(bench.intervals, run.shape, cap),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       threadCpu,
+      // Clock-tick rounding can take a quiet machine a little below zero.
+      otherCpuSeconds: busy0 === null || busy1 === null ? null : Math.max(0, busy1 - busy0 - (cpu.user + cpu.system) / 1e6),
       peakRssMiB: Math.round(peakRss / 2 ** 20),
       maxInFlight: stats.maxInFlight,
       overCapCalls: stats.overCapCalls,
@@ -140,6 +154,7 @@ function variantFigures(o: OrchestratedRun, direct: DirectMeasure, cap: number) 
     dateTasks: o.dateTasks,
     workerCpuSeconds: o.workerCpuSeconds === null ? null : Number(o.workerCpuSeconds.toFixed(1)),
     workerThreadCpu: o.workerThreadCpu,
+    otherCpuSeconds: o.otherCpuSeconds === null ? null : Number(o.otherCpuSeconds.toFixed(1)),
     serverCpuSeconds: o.serverCpuSeconds === null ? null : Number(o.serverCpuSeconds.toFixed(1)),
     clientCpuSeconds: Number(o.clientCpuSeconds.toFixed(1)),
     peakWorkerRssMiB: o.peakWorkerRssMiB,
@@ -190,7 +205,7 @@ async function main(): Promise<void> {
     say('\n[direct] the activities in a plain loop…');
     const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config);
     say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}, ${direct.warehouseCalls} warehouse calls`);
-    say(`[direct] CPU s by thread: ${formatThreadCpu(direct.threadCpu)}`);
+    say(`[direct] CPU s by thread: ${formatThreadCpu(direct.threadCpu)}; other processes on the machine meanwhile ${fmt(direct.otherCpuSeconds)} CPU s`);
     if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
 
     const runs: OrchestratedRun[] = [];
@@ -215,7 +230,7 @@ async function main(): Promise<void> {
           `server CPU ${fmt(run.serverCpuSeconds)} s, bench client CPU ${fmt(run.clientCpuSeconds)} s, peak worker RSS ${fmt(run.peakWorkerRssMiB, 0)} MiB, ` +
           `max in flight ${run.warehouse.maxInFlight}, longest history ${run.history.maxHistoryEventsPerRun} events`,
       );
-      say(`[${variant.name}] worker CPU s by thread: ${formatThreadCpu(run.workerThreadCpu)}`);
+      say(`[${variant.name}] worker CPU s by thread: ${formatThreadCpu(run.workerThreadCpu)}; other processes on the machine meanwhile ${fmt(run.otherCpuSeconds)} CPU s`);
       const mem = run.workerMemory;
       const peak = mem.atPeak ? `; at the RSS peak ${mem.atPeak.rssAnonMiB} MiB private, ${mem.atPeak.rssFileMiB} MiB mapped files (code)` : '';
       const duck = mem.duckdbMiB !== undefined ? `; DuckDB's own accounting at most ${mem.duckdbMiB} MiB` : '';
@@ -262,6 +277,7 @@ async function main(): Promise<void> {
       peakWorkerRssMiB: mainFigures.peakWorkerRssMiB,
       workerCpuSeconds: mainFigures.workerCpuSeconds,
       workerThreadCpu: mainFigures.workerThreadCpu,
+      otherCpuSeconds: mainFigures.otherCpuSeconds,
       serverCpuSeconds: mainFigures.serverCpuSeconds,
       clientCpuSeconds: mainFigures.clientCpuSeconds,
       /** Adaptive load during the measured run: the admitted limit sampled with the ETA, and its changes. */
@@ -271,6 +287,7 @@ async function main(): Promise<void> {
         dateTasks: direct.run.dateTasks,
         cpuSeconds: Number(direct.cpuSeconds.toFixed(1)),
         threadCpu: direct.threadCpu,
+        otherCpuSeconds: direct.otherCpuSeconds === null ? null : Number(direct.otherCpuSeconds.toFixed(1)),
         peakProcessRssMiB: direct.peakRssMiB,
         maxInFlightWarehouseOps: direct.maxInFlight,
         warehouseCalls: direct.warehouseCalls,
@@ -306,6 +323,7 @@ async function main(): Promise<void> {
       notes: [
         'Per phase and per processor seconds are measured at the warehouse in both runs: a processor from its first date call to its last; a phase from its first date call to the end of its gate.',
         'The worker runs in a child process (production createBackfillWorker); workerCpuSeconds and peakWorkerRssMiB are that process alone (/proc), serverCpuSeconds the dev server process, both over the backfill (start-up excluded); workerThreadCpu and direct.threadCpu are per thread (main = the main thread; Node names its other threads all "node": the libuv pool, where DuckDB calls run, and V8 platform threads; threads that ended during the run are not listed).',
+        'otherCpuSeconds (each run): CPU the rest of the machine used meanwhile, from /proc/stat less the processes measured; above 2 % of the machine capacity over the run (at least 2 s) the bench prints that the figures are not comparable.',
         'directSeconds includes planning, the per-group barriers and the gates, like the workflow; the direct loop holds the cap with an in-process semaphore.',
       ],
     };
@@ -405,6 +423,14 @@ async function main(): Promise<void> {
     const failedOrchestrated = mainFigures.failedDates;
     if (failedDirect > 0 || failedOrchestrated > 0) {
       say(`!!! not comparable: dates failed (plain loop ${failedDirect}, through Temporal ${failedOrchestrated}); see the messages above`);
+    }
+    // Something else busy on the machine (a build, a test run) slows one run and not the other.
+    const interfered = [
+      { run: 'the plain loop', other: direct.otherCpuSeconds, seconds: direct.run.seconds },
+      ...runs.map((r) => ({ run: `temporal: ${r.variant.name}`, other: r.otherCpuSeconds, seconds: r.seconds })),
+    ].filter((x) => x.other !== null && x.other > interferenceLimit(x.seconds, m.cores));
+    for (const x of interfered) {
+      say(`!!! not comparable: other processes on this machine used ${fmt(x.other)} CPU s during ${x.run}`);
     }
     if (!results.capHeld) say(`!!! THE WAREHOUSE CAP OF ${cap} WAS EXCEEDED: ${maxInFlight} operations in flight !!!`);
     else say(`warehouse cap ${cap} held: at most ${maxInFlight} operations in flight`);

@@ -106,3 +106,22 @@ export function threadCpuBetween(
 export function formatThreadCpu(rows: readonly ThreadCpu[]): string {
   return rows.map((r) => `${r.thread} ${r.cpuSeconds.toFixed(1)}`).join(', ');
 }
+
+/** Busy CPU ticks of the whole machine from the text of /proc/stat (user, nice, system, irq, softirq, steal). */
+export function parseProcStatBusyTicks(stat: string): number {
+  const line = stat.split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) throw new Error('no "cpu" line in /proc/stat');
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  const fields = [user, nice, system, irq, softirq, steal];
+  if (fields.some((f) => f === undefined || !Number.isFinite(f))) throw new Error('short "cpu" line in /proc/stat');
+  return fields.reduce((a: number, b) => a + (b as number), 0);
+}
+
+/** CPU seconds the whole machine has been busy (every process, every core); null when unreadable. */
+export function machineBusyCpuSeconds(): number | null {
+  try {
+    return parseProcStatBusyTicks(fs.readFileSync('/proc/stat', 'utf8')) / clockTicksPerSecond();
+  } catch {
+    return null;
+  }
+}

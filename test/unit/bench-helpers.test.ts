@@ -6,7 +6,7 @@
 import { forecastPoints, scoreSample, type EtaSample } from '../../bench/lib/forecast';
 import { SEED_LATENCY_MODEL, scaledDateMs, sequentialHours } from '../../bench/lib/latency-model';
 import { LocalWarehouseSlots } from '../../bench/lib/local-slots';
-import { formatThreadCpu, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
+import { formatThreadCpu, machineBusyCpuSeconds, parseProcStatBusyTicks, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
 import { callKind, efficiency, idleCapSeconds, overhead, scheduleBounds, timeBreakdown, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
 
 describe('scheduleBounds', () => {
@@ -237,6 +237,16 @@ describe('/proc parsing', () => {
     expect(formatThreadCpu(rows)).toBe('node 10.0, main 4.0, tokio-runtime-w 3.0');
     // Control: with no threshold the idle thread is listed too.
     expect(threadCpuBetween(before, after, 0).map((r) => r.cpuSeconds)).toEqual([10, 4, 3, 0.2]);
+  });
+
+  test('busy CPU of the whole machine from /proc/stat: every field but idle and iowait', () => {
+    const stat = 'cpu  100 2 30 5000 40 0 6 7 0 0\ncpu0 50 1 15 2500 20 0 3 3 0 0\nintr 1\n';
+    expect(parseProcStatBusyTicks(stat)).toBe(100 + 2 + 30 + 6 + 7);
+    // Control: idle and iowait do not count — more of them changes nothing.
+    expect(parseProcStatBusyTicks('cpu  100 2 30 9999 999 0 6 7 0 0\n')).toBe(145);
+    expect(() => parseProcStatBusyTicks('cpu0 1 2 3\n')).toThrow();
+    expect(() => parseProcStatBusyTicks('cpu  1 2\n')).toThrow();
+    expect(machineBusyCpuSeconds()).toBeGreaterThan(0);
   });
 
   test('the threads of this process from /proc: the main thread is named "main" and has used CPU', () => {
