@@ -23,7 +23,7 @@ import type { BenchWarehouseStats } from './bench-warehouse';
 import { epochMs } from './bench-warehouse';
 import type { BenchWorkerOptions, ChildMessage, ParentMessage, WorkerMemory } from './bench-worker';
 import type { EtaSample } from './forecast';
-import { machineBusyCpuSeconds, processCpuSeconds, processPeakRssMiB, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './procfs';
+import { kernelThreadsCpuSeconds, machineBusyCpuSeconds, processCpuSeconds, processPeakRssMiB, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './procfs';
 import type { CallInterval } from './schedule';
 import { sleep, waitForChildMessage } from './child-messages';
 const waitFor = <T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> =>
@@ -115,8 +115,10 @@ export interface OrchestratedRun {
   workerCpuSeconds: number | null;
   /** The worker's threads over the backfill, the busiest first (/proc/<pid>/task). */
   workerThreadCpu: ThreadCpu[];
-  /** CPU the rest of the machine used meanwhile (all busy CPU less worker, server and bench): interference. */
+  /** CPU the rest of the machine used meanwhile (all busy CPU less worker, server, bench and kernel threads): interference. */
   otherCpuSeconds: number | null;
+  /** CPU of the kernel's own threads meanwhile (write-back of the run's own files, mostly). */
+  kernelCpuSeconds: number;
   serverCpuSeconds: number | null;
   /** The bench's own process over the run: the client starting the backfill, waiting, polling `status` for the ETA. */
   clientCpuSeconds: number;
@@ -236,6 +238,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     const serverCpu0 = processCpuSeconds(server.pid);
     const clientCpu0 = process.cpuUsage();
     const busy0 = machineBusyCpuSeconds();
+    const kernel0 = kernelThreadsCpuSeconds();
     const startMs = epochMs();
     const { backfillId, handle } = await startBackfill(client, taskQueue, { ...options.request, ...variant.request });
     const etaSamples: EtaSample[] = [];
@@ -276,6 +279,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     const serverCpu1 = processCpuSeconds(server.pid);
     const clientCpu = process.cpuUsage(clientCpu0);
     const busy1 = machineBusyCpuSeconds();
+    const kernelCpuSeconds = kernelThreadsCpuSeconds() - kernel0;
     const peakWorkerRssMiB = processPeakRssMiB(workerPid);
 
     // Visibility catches up with the last closes within moments.
@@ -299,7 +303,11 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       otherCpuSeconds:
         busy0 === null || busy1 === null || workerCpu0 === null || workerCpu1 === null || serverCpu0 === null || serverCpu1 === null
           ? null
-          : Math.max(0, busy1 - busy0 - (workerCpu1 - workerCpu0) - (serverCpu1 - serverCpu0) - (clientCpu.user + clientCpu.system) / 1e6),
+          : Math.max(
+              0,
+              busy1 - busy0 - (workerCpu1 - workerCpu0) - (serverCpu1 - serverCpu0) - (clientCpu.user + clientCpu.system) / 1e6 - kernelCpuSeconds,
+            ),
+      kernelCpuSeconds,
       serverCpuSeconds: serverCpu0 === null || serverCpu1 === null ? null : serverCpu1 - serverCpu0,
       clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
       peakWorkerRssMiB,

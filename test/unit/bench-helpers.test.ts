@@ -6,7 +6,7 @@
 import { forecastPoints, scoreSample, type EtaSample } from '../../bench/lib/forecast';
 import { SEED_LATENCY_MODEL, scaledDateMs, sequentialHours } from '../../bench/lib/latency-model';
 import { LocalWarehouseSlots } from '../../bench/lib/local-slots';
-import { formatThreadCpu, machineBusyCpuSeconds, parseProcStatBusyTicks, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
+import { formatThreadCpu, kernelThreadsCpuSeconds, machineBusyCpuSeconds, parseProcStatBusyTicks, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
 import { callKind, efficiency, idleCapSeconds, overhead, scheduleBounds, timeBreakdown, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
 
 describe('scheduleBounds', () => {
@@ -247,6 +247,10 @@ describe('/proc parsing', () => {
     expect(() => parseProcStatBusyTicks('cpu0 1 2 3\n')).toThrow();
     expect(() => parseProcStatBusyTicks('cpu  1 2\n')).toThrow();
     expect(machineBusyCpuSeconds()).toBeGreaterThan(0);
+    // The kernel's own threads (children of kthreadd) have done some work since boot, and less than the whole machine.
+    const kernel = kernelThreadsCpuSeconds();
+    expect(kernel).toBeGreaterThan(0);
+    expect(kernel).toBeLessThan(machineBusyCpuSeconds() ?? 0);
   });
 
   test('the threads of this process from /proc: the main thread is named "main" and has used CPU', () => {
