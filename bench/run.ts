@@ -36,7 +36,7 @@ import { runDirectPipeline, type DirectRunResult } from './lib/direct-pipeline';
 import { forecastPoints, type ForecastPoint } from './lib/forecast';
 import { LocalWarehouseSlots } from './lib/local-slots';
 import { runOrchestrated, selectVariants, type OrchestratedRun } from './lib/orchestrated';
-import { formatThreadCpu, kernelThreadsCpuSeconds, machineBusyCpuSeconds, processCpuSeconds, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './lib/procfs';
+import { formatThreadCpu, otherCpuBetween, processCpuSeconds, readMachineCpu, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './lib/procfs';
 import { overhead, timeBreakdown, timeline, type TimeBreakdown, type Timeline } from './lib/schedule';
 import {
   benchPreset,
@@ -111,10 +111,7 @@ async function measureDirect(
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
   const cpu0 = process.cpuUsage();
   const threads0 = threadCpuSeconds(process.pid);
-  const busy0 = machineBusyCpuSeconds();
-  const kernel0 = kernelThreadsCpuSeconds();
-  // Read from /proc like /proc/stat: getrusage (process.cpuUsage) put 4.6-6.3 s of the full loop's
-  // own CPU outside it, a quiet machine seen as busy.
+  const machine0 = readMachineCpu();
   const ticks0 = processCpuSeconds(process.pid);
   try {
     const run = await runDirectPipeline({
@@ -129,9 +126,8 @@ async function measureDirect(
     });
     const cpu = process.cpuUsage(cpu0);
     const threadCpu = threadCpuBetween(threads0, threadCpuSeconds(process.pid));
-    const busy1 = machineBusyCpuSeconds();
-    const kernelCpuSeconds = kernelThreadsCpuSeconds() - kernel0;
     const ticks1 = processCpuSeconds(process.pid);
+    const machineCpu = otherCpuBetween(machine0, readMachineCpu(), ticks0 === null || ticks1 === null ? null : ticks1 - ticks0);
     const stats = bench.snapshot();
     if (process.env.BENCH_KEEP_DIR) fs.writeFileSync(path.join(dir, 'direct-intervals.json'), JSON.stringify(bench.intervals));
     return {
@@ -139,10 +135,7 @@ async function measureDirect(
       timeline: timeline(bench.intervals, run.shape, cap),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       threadCpu,
-      // Clock-tick rounding can take a quiet machine a little below zero.
-      otherCpuSeconds:
-        busy0 === null || busy1 === null || ticks0 === null || ticks1 === null ? null : Math.max(0, busy1 - busy0 - (ticks1 - ticks0) - kernelCpuSeconds),
-      kernelCpuSeconds,
+      ...machineCpu,
       peakRssMiB: Math.round(peakRss / 2 ** 20),
       maxInFlight: stats.maxInFlight,
       overCapCalls: stats.overCapCalls,

@@ -23,7 +23,7 @@ import type { BenchWarehouseStats } from './bench-warehouse';
 import { epochMs } from './bench-warehouse';
 import type { BenchWorkerOptions, ChildMessage, ParentMessage, WorkerMemory } from './bench-worker';
 import type { EtaSample } from './forecast';
-import { kernelThreadsCpuSeconds, machineBusyCpuSeconds, processCpuSeconds, processPeakRssMiB, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './procfs';
+import { otherCpuBetween, processCpuSeconds, readMachineCpu, processPeakRssMiB, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './procfs';
 import type { CallInterval } from './schedule';
 import { sleep, waitForChildMessage } from './child-messages';
 const waitFor = <T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> =>
@@ -184,6 +184,9 @@ export async function historyFigures(client: Client): Promise<HistoryFigures> {
 
 
 
+/** CPU seconds between two /proc readings; null when either is missing. */
+const spent = (before: number | null, after: number | null): number | null => (before === null || after === null ? null : after - before);
+
 export async function runOrchestrated(options: OrchestratedOptions): Promise<OrchestratedRun> {
   const { variant, dir, logger } = options;
   fs.mkdirSync(dir, { recursive: true });
@@ -237,8 +240,8 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     const workerThreads0 = threadCpuSeconds(workerPid);
     const serverCpu0 = processCpuSeconds(server.pid);
     const clientCpu0 = process.cpuUsage();
-    const busy0 = machineBusyCpuSeconds();
-    const kernel0 = kernelThreadsCpuSeconds();
+    const clientTicks0 = processCpuSeconds(process.pid);
+    const machine0 = readMachineCpu();
     const startMs = epochMs();
     const { backfillId, handle } = await startBackfill(client, taskQueue, { ...options.request, ...variant.request });
     const etaSamples: EtaSample[] = [];
@@ -278,8 +281,11 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     const workerThreadCpu = threadCpuBetween(workerThreads0, threadCpuSeconds(workerPid));
     const serverCpu1 = processCpuSeconds(server.pid);
     const clientCpu = process.cpuUsage(clientCpu0);
-    const busy1 = machineBusyCpuSeconds();
-    const kernelCpuSeconds = kernelThreadsCpuSeconds() - kernel0;
+    const clientTicks1 = processCpuSeconds(process.pid);
+    const workerCpuSeconds = spent(workerCpu0, workerCpu1);
+    const serverCpuSeconds = spent(serverCpu0, serverCpu1);
+    const measured = [workerCpuSeconds, serverCpuSeconds, spent(clientTicks0, clientTicks1)];
+    const machineCpu = otherCpuBetween(machine0, readMachineCpu(), measured.includes(null) ? null : measured.reduce((a, b) => (a ?? 0) + (b ?? 0), 0));
     const peakWorkerRssMiB = processPeakRssMiB(workerPid);
 
     // Visibility catches up with the last closes within moments.
@@ -298,17 +304,10 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       seconds: (endMs - startMs) / 1000,
       result,
       dateTasks,
-      workerCpuSeconds: workerCpu0 === null || workerCpu1 === null ? null : workerCpu1 - workerCpu0,
+      workerCpuSeconds,
       workerThreadCpu,
-      otherCpuSeconds:
-        busy0 === null || busy1 === null || workerCpu0 === null || workerCpu1 === null || serverCpu0 === null || serverCpu1 === null
-          ? null
-          : Math.max(
-              0,
-              busy1 - busy0 - (workerCpu1 - workerCpu0) - (serverCpu1 - serverCpu0) - (clientCpu.user + clientCpu.system) / 1e6 - kernelCpuSeconds,
-            ),
-      kernelCpuSeconds,
-      serverCpuSeconds: serverCpu0 === null || serverCpu1 === null ? null : serverCpu1 - serverCpu0,
+      ...machineCpu,
+      serverCpuSeconds,
       clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
       peakWorkerRssMiB,
       workerMemory,

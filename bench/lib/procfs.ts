@@ -150,3 +150,32 @@ export function kernelThreadsCpuSeconds(): number {
   }
   return ticks / clockTicksPerSecond();
 }
+
+/** The machine's busy CPU and its kernel threads' CPU at one moment (seconds since boot). */
+export interface MachineCpuReading {
+  busy: number | null;
+  kernel: number;
+}
+
+export function readMachineCpu(): MachineCpuReading {
+  return { busy: machineBusyCpuSeconds(), kernel: kernelThreadsCpuSeconds() };
+}
+
+/**
+ * Between two readings: the kernel threads' CPU, and what the rest of the machine used — busy CPU
+ * less the kernel threads and `measuredSeconds` (the processes measured, read from /proc like
+ * /proc/stat: getrusage put 4.6–6.3 s of the full loop outside its own process). Tick rounding can
+ * take a quiet machine a little below zero: clamped. Null when a reading is missing.
+ */
+export function otherCpuBetween(
+  before: MachineCpuReading,
+  after: MachineCpuReading,
+  measuredSeconds: number | null,
+): { otherCpuSeconds: number | null; kernelCpuSeconds: number } {
+  const kernelCpuSeconds = after.kernel - before.kernel;
+  const otherCpuSeconds =
+    before.busy === null || after.busy === null || measuredSeconds === null
+      ? null
+      : Math.max(0, after.busy - before.busy - measuredSeconds - kernelCpuSeconds);
+  return { otherCpuSeconds, kernelCpuSeconds };
+}

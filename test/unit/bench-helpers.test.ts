@@ -6,7 +6,7 @@
 import { forecastPoints, scoreSample, type EtaSample } from '../../bench/lib/forecast';
 import { SEED_LATENCY_MODEL, scaledDateMs, sequentialHours } from '../../bench/lib/latency-model';
 import { LocalWarehouseSlots } from '../../bench/lib/local-slots';
-import { formatThreadCpu, kernelThreadsCpuSeconds, machineBusyCpuSeconds, parseProcStatBusyTicks, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
+import { formatThreadCpu, kernelThreadsCpuSeconds, machineBusyCpuSeconds, otherCpuBetween, parseProcStatBusyTicks, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
 import { callKind, efficiency, idleCapSeconds, overhead, scheduleBounds, timeBreakdown, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
 
 describe('scheduleBounds', () => {
@@ -251,6 +251,15 @@ describe('/proc parsing', () => {
     const kernel = kernelThreadsCpuSeconds();
     expect(kernel).toBeGreaterThan(0);
     expect(kernel).toBeLessThan(machineBusyCpuSeconds() ?? 0);
+  });
+
+  test('other CPU between two readings: busy less the measured processes and the kernel threads, never below zero', () => {
+    const before = { busy: 100, kernel: 10 };
+    expect(otherCpuBetween(before, { busy: 150, kernel: 11 }, 40)).toEqual({ otherCpuSeconds: 9, kernelCpuSeconds: 1 });
+    // Control: the measured processes account for all of it (tick rounding a little over): 0, not negative.
+    expect(otherCpuBetween(before, { busy: 150, kernel: 11 }, 49.5).otherCpuSeconds).toBe(0);
+    expect(otherCpuBetween(before, { busy: 150, kernel: 11 }, null).otherCpuSeconds).toBeNull();
+    expect(otherCpuBetween({ busy: null, kernel: 0 }, { busy: 150, kernel: 0 }, 1).otherCpuSeconds).toBeNull();
   });
 
   test('the threads of this process from /proc: the main thread is named "main" and has used CPU', () => {
