@@ -112,6 +112,8 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
   }
 
   private sentRequests = 0;
+  /** Numbers every message that tells the workflow our want, so it can drop one that arrives late. */
+  private wantSeq = 0;
 
   /** Lease requests sent so far (the bench and tests count the round trips). */
   get requestsSent(): number {
@@ -262,7 +264,7 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
         return;
       }
       this.toldWant = want;
-      const message = { process: this.processName, leaseId: this.leaseId, returnedTotal: this.returnedTotal, want };
+      const message = { process: this.processName, leaseId: this.leaseId, returnedTotal: this.returnedTotal, want, wantSeq: ++this.wantSeq };
       void this.client.workflow
         .getHandle(slotsWorkflowId(this.warehouseKey))
         .signal(returnSlotsSignal, message)
@@ -284,6 +286,7 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
       leaseId: this.leaseId,
       returnedTotal: this.returnedTotal,
       want: this.inUseCount + this.waiters.length,
+      wantSeq: ++this.wantSeq,
       ...(report ? { report } : {}),
     };
     this.toldWant = message.want;
@@ -357,6 +360,7 @@ export class LeasedWarehouseSlots implements WarehouseSlots {
       ...(this.leaseId ? { leaseId: this.leaseId } : {}),
       capacity: this.capacity,
       want: this.inUseCount + this.waiters.length,
+      wantSeq: ++this.wantSeq,
       returnedTotal: this.returnedTotal,
       knownTarget: this.target,
       waitMs: Math.floor(this.leaseMs / 3),

@@ -85,6 +85,12 @@ export interface ProcessShare {
   returnedTotal: number;
   /** Slots the process could use, as of its latest request. */
   want: number;
+  /**
+   * Sequence number of the message `want` came from (absent in runs before it was sent). A give-back
+   * signal and the next request or want signal are separate calls and may reach the workflow in
+   * either order; a want older than the one applied is stale and ignored.
+   */
+  wantSeq?: number;
   lastGrantAtMs: number;
   /** Since when it has held slots without a break (absent while it holds none): its turn. */
   heldSinceMs?: number;
@@ -137,6 +143,8 @@ export interface SlotLeaseRequest {
   capacity: number;
   /** Slots the process could use now: in use plus waiting locally. */
   want: number;
+  /** Increases with every message of the process that carries a want (see ProcessShare.wantSeq). */
+  wantSeq?: number;
   /** Slots given back in this lease so far, cumulative. */
   returnedTotal: number;
   /** The share the process last heard of: the request returns at once when it has changed. */
@@ -180,6 +188,8 @@ export const leaseSlotsUpdate = defineUpdate<SlotLeaseReply, [SlotLeaseRequest]>
  * A worker process gives slots back: its cumulative count of returns in the lease (idempotent),
  * and how many it could use now, so other processes' shares grow at once.
  */
-export const returnSlotsSignal = defineSignal<[{ process: string; leaseId: string; returnedTotal: number; want?: number; report?: WarehouseHealthReport }]>('return-slots');
+export const returnSlotsSignal = defineSignal<
+  [{ process: string; leaseId: string; returnedTotal: number; want?: number; wantSeq?: number; report?: WarehouseHealthReport }]
+>('return-slots');
 /** A worker process reports transient warehouse errors at once, without waiting for its next request. */
 export const warehouseHealthSignal = defineSignal<[{ process: string; report: WarehouseHealthReport }]>('warehouse-health');

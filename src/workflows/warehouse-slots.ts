@@ -157,6 +157,13 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
     p.returnedTotal = Math.min(p.grantedTotal, Math.max(p.returnedTotal, returnedTotal));
     if (heldBy(p) === 0) delete p.heldSinceMs;
   };
+  /** The newest want of a process wins; one from a message older than the applied one is stale. */
+  const noteWant = (p: ProcessShare, want: number | undefined, seq: number | undefined): void => {
+    if (!Number.isInteger(want) || (want ?? -1) < 0) return;
+    if (seq !== undefined && p.wantSeq !== undefined && seq <= p.wantSeq) return;
+    p.want = want ?? 0;
+    if (seq !== undefined) p.wantSeq = seq;
+  };
   const holds = (holder: string): boolean => state.held.some((h) => h.holder === holder);
   const renew = (holders: ReadonlySet<string>): void => {
     const expiresAtMs = Date.now() + leaseMs;
@@ -179,12 +186,12 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
   });
   setHandler(renewSlotSignal, (holder: string) => renew(new Set([holder])));
   setHandler(warehouseHealthSignal, ({ report }) => observe(report));
-  setHandler(returnSlotsSignal, ({ process, leaseId, returnedTotal, want, report }) => {
+  setHandler(returnSlotsSignal, ({ process, leaseId, returnedTotal, want, wantSeq, report }) => {
     if (report) observe(report);
     const p = processes.find((x) => x.process === process && x.leaseId === leaseId);
     if (!p) return;
     noteReturned(p, returnedTotal);
-    if (Number.isInteger(want) && (want ?? -1) >= 0) p.want = want ?? 0;
+    noteWant(p, want, Number.isInteger(wantSeq) ? wantSeq : undefined);
   });
   setHandler(
     leaseSlotsUpdate,
@@ -204,7 +211,7 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
       }
       const share = p;
       noteReturned(share, request.returnedTotal);
-      share.want = request.want;
+      noteWant(share, request.want, request.wantSeq);
       share.expiresAtMs = Date.now() + leaseMs;
       const deadline = Date.now() + Math.min(request.waitMs, Math.floor(leaseMs / 3));
       const alive = (): boolean => processes.includes(share);
@@ -247,6 +254,9 @@ export async function warehouseSlotsWorkflow(input: WarehouseSlotsInput): Promis
         if (!Number.isInteger(request.capacity) || request.capacity < 1) throw new Error(`capacity must be ≥ 1, got ${request.capacity}`);
         if (!request.process) throw new Error('process is required');
         if (!Number.isInteger(request.want) || request.want < 0) throw new Error(`want must be ≥ 0, got ${request.want}`);
+        if (request.wantSeq !== undefined && (!Number.isInteger(request.wantSeq) || request.wantSeq < 0)) {
+          throw new Error(`wantSeq must be an integer ≥ 0, got ${request.wantSeq}`);
+        }
         if (request.adaptive && (!Number.isInteger(request.adaptive.floor) || request.adaptive.floor < 1)) {
           throw new Error(`the adaptive floor must be ≥ 1, got ${request.adaptive.floor}`);
         }
