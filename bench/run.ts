@@ -37,7 +37,7 @@ import { forecastPoints, type ForecastPoint } from './lib/forecast';
 import { LocalWarehouseSlots } from './lib/local-slots';
 import { runOrchestrated, selectVariants, type OrchestratedRun } from './lib/orchestrated';
 import { formatThreadCpu, otherCpuBetween, processCpuSeconds, readMachineCpu, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './lib/procfs';
-import { overhead, timeBreakdown, timeline, type TimeBreakdown, type Timeline } from './lib/schedule';
+import { medianRound, overhead, timeBreakdown, timeline, type TimeBreakdown, type Timeline } from './lib/schedule';
 import {
   benchPreset,
   fmt,
@@ -176,11 +176,49 @@ function variantFigures(o: OrchestratedRun, direct: DirectMeasure, cap: number) 
   };
 }
 
+interface Round {
+  round: number;
+  /** What ran, in order. */
+  order: string[];
+  direct: DirectMeasure;
+  runs: OrchestratedRun[];
+  /** The measured variant's seconds ÷ the loop's, this round. */
+  ratio: number;
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+function reportDirect(direct: DirectMeasure): void {
+  say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}, ${direct.warehouseCalls} warehouse calls`);
+  say(`[direct] CPU s by thread: ${formatThreadCpu(direct.threadCpu)}; other processes on the machine meanwhile ${fmt(direct.otherCpuSeconds)} CPU s, kernel threads ${fmt(direct.kernelCpuSeconds)}`);
+  if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
+}
+
+function reportOrchestrated(run: OrchestratedRun): void {
+  const name = run.variant.name;
+  say(
+    `[${name}] ${run.seconds.toFixed(1)} s, ${run.dateTasks} date tasks, worker CPU ${fmt(run.workerCpuSeconds)} s, ` +
+      `server CPU ${fmt(run.serverCpuSeconds)} s, bench client CPU ${fmt(run.clientCpuSeconds)} s, peak worker RSS ${fmt(run.peakWorkerRssMiB, 0)} MiB, ` +
+      `max in flight ${run.warehouse.maxInFlight}, longest history ${run.history.maxHistoryEventsPerRun} events`,
+  );
+  say(`[${name}] worker CPU s by thread: ${formatThreadCpu(run.workerThreadCpu)}; other processes on the machine meanwhile ${fmt(run.otherCpuSeconds)} CPU s, kernel threads ${fmt(run.kernelCpuSeconds)}`);
+  const mem = run.workerMemory;
+  const peak = mem.atPeak ? `; at the RSS peak ${mem.atPeak.rssAnonMiB} MiB private, ${mem.atPeak.rssFileMiB} MiB mapped files (code)` : '';
+  const duck = mem.duckdbMiB !== undefined ? `; DuckDB's own accounting at most ${mem.duckdbMiB} MiB` : '';
+  say(
+    `[${name}] worker memory peaks: RSS ${mem.rssMiB} MiB, JS heap ${mem.heapUsedMiB} MiB, external ${mem.externalMiB} MiB ` +
+      `(array buffers ${mem.arrayBuffersMiB} MiB)${peak}${duck}; the rest is native (Temporal's core, V8 besides the JS heap, allocators)`,
+  );
+}
+
 async function main(): Promise<void> {
   const preset = benchPreset(process.env.BENCH_PRESET, 'full');
   const maxDates = positiveIntSetting('BENCH_MAX_DATES', process.env.BENCH_MAX_DATES);
   const phases = numberListSetting('BENCH_PHASES', process.env.BENCH_PHASES, [...KNOWN_PHASES]);
   const variants = selectVariants(process.env.BENCH_VARIANTS, 'default');
+  const rounds = positiveIntSetting('BENCH_ROUNDS', process.env.BENCH_ROUNDS) ?? 3;
   // The deployment's defaults (or what the environment sets), on the embedded engine.
   const config = loadConfig(process.env, { warehouse: 'duckdb' });
   const cap = config.warehouseMaxInFlight;
@@ -205,46 +243,57 @@ async function main(): Promise<void> {
     const m = machine();
     say(`Pipeline bench: preset ${preset}, ${range.from} → ${range.to} (${range.gameDates.length} game dates), phases ${phases.join(',')}`);
     say(`window ${concurrency} dates per processor, warehouse cap ${cap}, DuckDB memory limit ${config.duckdbMemoryLimit}, threads ${config.duckdbThreads}; machine: ${m.cores} cores, ${m.cpuModel}`);
-    say(`variants: ${variants.map((v) => v.name).join(', ')}`);
+    say(`variants: ${variants.map((v) => v.name).join(', ')}; ${rounds} round(s), the order rotated each round`);
 
-    say('\n[direct] the activities in a plain loop…');
-    const direct = await measureDirect(range.templateDuckdb, dir, request, cap, config);
-    say(`[direct] ${direct.run.seconds.toFixed(1)} s, ${direct.run.dateTasks} date tasks, ${direct.cpuSeconds.toFixed(1)} CPU s, max in flight ${direct.maxInFlight}, ${direct.warehouseCalls} warehouse calls`);
-    say(`[direct] CPU s by thread: ${formatThreadCpu(direct.threadCpu)}; other processes on the machine meanwhile ${fmt(direct.otherCpuSeconds)} CPU s, kernel threads ${fmt(direct.kernelCpuSeconds)}`);
-    if (direct.run.failures.length > 0) say(`!!! direct loop: ${direct.run.failures.length} dates failed, e.g. ${JSON.stringify(direct.run.failures[0])}`);
-
-    const runs: OrchestratedRun[] = [];
-    for (const variant of variants) {
-      say(`\n[${variant.name}] through Temporal…`);
-      const run = await runOrchestrated({
-        variant,
-        cliPath,
-        dir: path.join(dir, variant.name),
-        templateDuckdb: range.templateDuckdb,
-        workflowBundlePath: bundle,
-        request,
-        cap,
-        duckdbMemoryLimit: config.duckdbMemoryLimit,
-        duckdbThreads: config.duckdbThreads,
-        etaPollMs: 2_000,
-        logger,
-      });
-      runs.push(run);
-      say(
-        `[${variant.name}] ${run.seconds.toFixed(1)} s, ${run.dateTasks} date tasks, worker CPU ${fmt(run.workerCpuSeconds)} s, ` +
-          `server CPU ${fmt(run.serverCpuSeconds)} s, bench client CPU ${fmt(run.clientCpuSeconds)} s, peak worker RSS ${fmt(run.peakWorkerRssMiB, 0)} MiB, ` +
-          `max in flight ${run.warehouse.maxInFlight}, longest history ${run.history.maxHistoryEventsPerRun} events`,
-      );
-      say(`[${variant.name}] worker CPU s by thread: ${formatThreadCpu(run.workerThreadCpu)}; other processes on the machine meanwhile ${fmt(run.otherCpuSeconds)} CPU s, kernel threads ${fmt(run.kernelCpuSeconds)}`);
-      const mem = run.workerMemory;
-      const peak = mem.atPeak ? `; at the RSS peak ${mem.atPeak.rssAnonMiB} MiB private, ${mem.atPeak.rssFileMiB} MiB mapped files (code)` : '';
-      const duck = mem.duckdbMiB !== undefined ? `; DuckDB's own accounting at most ${mem.duckdbMiB} MiB` : '';
-      say(
-        `[${variant.name}] worker memory peaks: RSS ${mem.rssMiB} MiB, JS heap ${mem.heapUsedMiB} MiB, external ${mem.externalMiB} MiB ` +
-          `(array buffers ${mem.arrayBuffersMiB} MiB)${peak}${duck}; the rest is native (Temporal's core, V8 besides the JS heap, allocators)`,
-      );
+    // Rounds, the order rotated each round (loop first, then Temporal first, …): the machine's
+    // speed drifts over minutes (the same loop took 78–107 s on this machine), and a single pair
+    // measured one after the other puts that drift into the ratio.
+    const allRounds: Round[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const roundDir = path.join(dir, `round-${r + 1}`);
+      fs.mkdirSync(roundDir, { recursive: true });
+      const items: Array<'direct' | (typeof variants)[number]> = ['direct', ...variants];
+      const order = items.map((_, i) => items[(i + r) % items.length]!);
+      let direct: DirectMeasure | undefined;
+      const runs: OrchestratedRun[] = [];
+      for (const item of order) {
+        if (item === 'direct') {
+          say(`\n[round ${r + 1}/${rounds}] [direct] the activities in a plain loop…`);
+          direct = await measureDirect(range.templateDuckdb, roundDir, request, cap, config);
+          reportDirect(direct);
+          continue;
+        }
+        const variant = item;
+        say(`\n[round ${r + 1}/${rounds}] [${variant.name}] through Temporal…`);
+        const run = await runOrchestrated({
+          variant,
+          cliPath,
+          dir: path.join(roundDir, variant.name),
+          templateDuckdb: range.templateDuckdb,
+          workflowBundlePath: bundle,
+          request,
+          cap,
+          duckdbMemoryLimit: config.duckdbMemoryLimit,
+          duckdbThreads: config.duckdbThreads,
+          etaPollMs: 2_000,
+          logger,
+        });
+        runs.push(run);
+        reportOrchestrated(run);
+        // Only the kept folder needs the warehouse files; a round's copies are hundreds of MiB.
+        if (!process.env.BENCH_KEEP_DIR) fs.rmSync(path.join(roundDir, variant.name, 'warehouse.duckdb'), { force: true });
+      }
+      if (!direct) throw new Error('the plain loop did not run');
+      if (!process.env.BENCH_KEEP_DIR) fs.rmSync(path.join(roundDir, 'direct.duckdb'), { force: true });
+      const measured = runs.find((x) => x.variant.name === 'default') ?? runs[0];
+      if (!measured) throw new Error('no variant ran');
+      allRounds.push({ round: r + 1, order: order.map((x) => (x === 'direct' ? 'direct' : x.name)), direct, runs, ratio: measured.seconds / direct.run.seconds });
+      say(`[round ${r + 1}/${rounds}] ${measured.variant.name} ÷ direct = ${fmt(measured.seconds / direct.run.seconds, 3)} (${fmt(measured.seconds)} s / ${fmt(direct.run.seconds)} s)`);
     }
-
+    // The round with the median ratio carries the detailed figures (phases, processors, breakdown);
+    // limits (cap, history, RSS) are the worst over every round.
+    const representative = medianRound(allRounds);
+    const { direct, runs } = representative;
     const main = runs.find((r) => r.variant.name === 'default') ?? runs[0];
     if (!main) throw new Error('no variant ran');
     const mainTimeline = timeline(main.intervals, direct.run.shape, cap);
@@ -253,7 +302,12 @@ async function main(): Promise<void> {
     const forecast: ForecastPoint[] = forecastPoints(main.etaSamples, main.startMs, main.endMs);
     const mainFigures = variantFigures(main, direct, cap);
     const breakdown = { orchestrated: timeBreakdown(mainTimeline, cap), direct: timeBreakdown(direct.timeline, cap) };
-    const maxInFlight = Math.max(direct.maxInFlight, ...runs.map((r) => r.warehouse.maxInFlight));
+    const everyRun = allRounds.flatMap((r) => r.runs);
+    const maxInFlight = Math.max(...allRounds.map((r) => r.direct.maxInFlight), ...everyRun.map((r) => r.warehouse.maxInFlight));
+    const mainName = main.variant.name;
+    const mainRuns = everyRun.filter((r) => r.variant.name === mainName);
+    const peakRss = Math.max(...mainRuns.map((r) => r.peakWorkerRssMiB ?? 0));
+    const ratios = allRounds.map((r) => r.ratio);
 
     const at = new Date().toISOString();
     const results = {
@@ -272,14 +326,37 @@ async function main(): Promise<void> {
       duckdbMemoryLimit: config.duckdbMemoryLimit,
       duckdbThreads: config.duckdbThreads,
       measuredVariant: main.variant.name,
+      /** The round with the median ratio: its two runs give the seconds and every detailed figure below. */
+      representativeRound: representative.round,
       orchestratedSeconds: mainFigures.orchestratedSeconds,
       directSeconds: Number(direct.run.seconds.toFixed(2)),
+      /** The median over the rounds of orchestrated ÷ direct (each round's pair measured back to back). */
       overheadRatio: mainFigures.overheadRatio,
       orchestrationMsPerTask: mainFigures.orchestrationMsPerTask,
+      /** Every round's ratio, and Σ orchestrated ÷ Σ direct over the rounds. */
+      overheadRatios: ratios.map((x) => Number(x.toFixed(3))),
+      overheadRatioPooled: Number((sum(mainRuns.map((r) => r.seconds)) / sum(allRounds.map((r) => r.direct.run.seconds))).toFixed(3)),
+      rounds: allRounds.map((r) => ({
+        round: r.round,
+        order: r.order,
+        directSeconds: Number(r.direct.run.seconds.toFixed(2)),
+        directCpuSeconds: Number(r.direct.cpuSeconds.toFixed(1)),
+        directOtherCpuSeconds: r.direct.otherCpuSeconds === null ? null : Number(r.direct.otherCpuSeconds.toFixed(1)),
+        orchestrated: r.runs.map((o) => ({
+          variant: o.variant.name,
+          seconds: Number(o.seconds.toFixed(2)),
+          ratio: Number((o.seconds / r.direct.run.seconds).toFixed(3)),
+          workerCpuSeconds: o.workerCpuSeconds === null ? null : Number(o.workerCpuSeconds.toFixed(1)),
+          serverCpuSeconds: o.serverCpuSeconds === null ? null : Number(o.serverCpuSeconds.toFixed(1)),
+          otherCpuSeconds: o.otherCpuSeconds === null ? null : Number(o.otherCpuSeconds.toFixed(1)),
+          peakWorkerRssMiB: o.peakWorkerRssMiB,
+        })),
+      })),
       maxInFlightWarehouseOps: maxInFlight,
       capHeld: maxInFlight <= cap,
-      maxHistoryEventsPerRun: Math.max(...runs.map((r) => r.history.maxHistoryEventsPerRun)),
-      peakWorkerRssMiB: mainFigures.peakWorkerRssMiB,
+      maxHistoryEventsPerRun: Math.max(...everyRun.map((r) => r.history.maxHistoryEventsPerRun)),
+      /** The highest over every round's run of the measured variant. */
+      peakWorkerRssMiB: peakRss,
       workerCpuSeconds: mainFigures.workerCpuSeconds,
       workerThreadCpu: mainFigures.workerThreadCpu,
       otherCpuSeconds: mainFigures.otherCpuSeconds,
@@ -335,7 +412,20 @@ async function main(): Promise<void> {
     };
     const file = writeResults(results.name, at, results);
 
-    say('\nFigures');
+    say(`\nRounds (the order rotated each round; ratio = ${mainName} ÷ direct)`);
+    say(
+      formatTable(
+        ['round', 'order', 'direct s', ...variants.map((v) => `${v.name} s`), 'ratio'],
+        allRounds.map((r) => [
+          `${r.round}${r === representative ? ' (median)' : ''}`,
+          r.order.join(' → '),
+          fmt(r.direct.run.seconds),
+          ...variants.map((v) => fmt(r.runs.find((x) => x.variant.name === v.name)?.seconds)),
+          fmt(r.ratio, 3),
+        ]),
+      ),
+    );
+    say(`\nFigures (round ${representative.round})`);
     say(
       formatTable(
         ['', 'seconds', '× direct', 'ms/task', 'worker CPU s', 'server CPU s', 'peak RSS MiB', 'max in flight', 'max history'],
@@ -421,20 +511,21 @@ async function main(): Promise<void> {
       ),
     );
     say(
-      `\noverheadRatio ${results.overheadRatio} (${results.orchestratedSeconds} s / ${results.directSeconds} s), ` +
-        `${results.orchestrationMsPerTask} ms of orchestration per date task over ${results.dateTasks} tasks`,
+      `\noverheadRatio ${results.overheadRatio}, the median of ${rounds} round(s): ${results.overheadRatios.join(', ')} ` +
+        `(pooled ${results.overheadRatioPooled}); round ${representative.round}: ${results.orchestratedSeconds} s / ${results.directSeconds} s, ` +
+        `${results.orchestrationMsPerTask} ms of orchestration per date task over ${results.dateTasks} tasks; peak worker RSS over the rounds ${peakRss} MiB`,
     );
     // A run that failed dates did less (or more, retrying) work than the other: its ratio compares unlike runs.
-    const failedDirect = direct.run.failures.length;
-    const failedOrchestrated = mainFigures.failedDates;
+    const failedDirect = sum(allRounds.map((r) => r.direct.run.failures.length));
+    const failedOrchestrated = sum(allRounds.map((r) => variantFigures(r.runs.find((x) => x.variant.name === mainName) ?? main, r.direct, cap).failedDates));
     if (failedDirect > 0 || failedOrchestrated > 0) {
       say(`!!! not comparable: dates failed (plain loop ${failedDirect}, through Temporal ${failedOrchestrated}); see the messages above`);
     }
     // Something else busy on the machine (a build, a test run) slows one run and not the other.
-    const interfered = [
-      { run: 'the plain loop', other: direct.otherCpuSeconds, seconds: direct.run.seconds },
-      ...runs.map((r) => ({ run: `temporal: ${r.variant.name}`, other: r.otherCpuSeconds, seconds: r.seconds })),
-    ].filter((x) => x.other !== null && x.other > interferenceLimit(x.seconds, m.cores));
+    const interfered = allRounds.flatMap((round) => [
+      { run: `the plain loop (round ${round.round})`, other: round.direct.otherCpuSeconds, seconds: round.direct.run.seconds },
+      ...round.runs.map((r) => ({ run: `temporal: ${r.variant.name} (round ${round.round})`, other: r.otherCpuSeconds, seconds: r.seconds })),
+    ]).filter((x) => x.other !== null && x.other > interferenceLimit(x.seconds, m.cores));
     for (const x of interfered) {
       say(`!!! not comparable: other processes on this machine used ${fmt(x.other)} CPU s during ${x.run}`);
     }

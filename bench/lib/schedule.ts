@@ -300,6 +300,17 @@ export function overhead(orchestratedSeconds: number, directSeconds: number, dat
 }
 
 /**
+ * The round whose ratio is the median (the lower middle one of an even count): the bench runs the
+ * loop and Temporal in rounds, the order rotated, and reports this round's figures.
+ */
+export function medianRound<T extends { ratio: number }>(rounds: readonly T[]): T {
+  const sorted = [...rounds].sort((a, b) => a.ratio - b.ratio);
+  const m = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (!m) throw new Error('no round ran');
+  return m;
+}
+
+/**
  * Where a run's time went, from its warehouse calls: the span of its groups split into the
  * warehouse's date work shared by the cap (Σ date-call seconds ÷ cap) and the cap left idle
  * (idleCapSeconds), plus the gaps before groups, the gates and planning. Compared between the

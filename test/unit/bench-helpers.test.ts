@@ -7,7 +7,7 @@ import { forecastPoints, scoreSample, type EtaSample } from '../../bench/lib/for
 import { SEED_LATENCY_MODEL, scaledDateMs, sequentialHours } from '../../bench/lib/latency-model';
 import { LocalWarehouseSlots } from '../../bench/lib/local-slots';
 import { formatThreadCpu, kernelThreadsCpuSeconds, machineBusyCpuSeconds, otherCpuBetween, parseProcStatBusyTicks, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
-import { callKind, efficiency, idleCapSeconds, overhead, scheduleBounds, timeBreakdown, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
+import { callKind, efficiency, idleCapSeconds, medianRound, overhead, scheduleBounds, timeBreakdown, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
 
 describe('scheduleBounds', () => {
   // Two groups: A (2 processors × 4 dates × 1 s) then B (1 processor × 3 dates × 2 s); cap 2, window 2.
@@ -125,6 +125,17 @@ describe('timeline and idle capacity', () => {
     expect(breakdown([0, 1000], [1500, 2500])).toEqual([2.5, 2, 0.5, 1000]);
     // Slower calls with no wait: the extra time is work.
     expect(breakdown([0, 1250], [1250, 2500])).toEqual([2.5, 2.5, 0, 1250]);
+  });
+});
+
+describe('medianRound', () => {
+  test('picks the round with the middle ratio, whatever the order the rounds ran in', () => {
+    const rounds = [{ round: 1, ratio: 1.45 }, { round: 2, ratio: 1.08 }, { round: 3, ratio: 1.22 }];
+    expect(medianRound(rounds).round).toBe(3);
+    // Even count: the lower middle one (not the higher, not an average no run had).
+    expect(medianRound([...rounds, { round: 4, ratio: 1.3 }]).round).toBe(3);
+    expect(medianRound([{ round: 1, ratio: 2 }]).round).toBe(1);
+    expect(() => medianRound([])).toThrow('no round ran');
   });
 });
 
