@@ -134,8 +134,8 @@ export function startStallWatchdog(options: StallWatchdogOptions = {}): StallWat
 /** One watchdog per process, however many Workers (or backfill workers) it runs; stopped with the last. */
 let processWatchdog: { watchdog: StallWatchdog; users: number } | undefined;
 
-function acquireWatchdog(): StallWatchdog {
-  processWatchdog ??= { watchdog: startStallWatchdog(), users: 0 };
+function acquireWatchdog(options: StallWatchdogOptions): StallWatchdog {
+  processWatchdog ??= { watchdog: startStallWatchdog(options), users: 0 };
   processWatchdog.users += 1;
   return processWatchdog.watchdog;
 }
@@ -164,9 +164,11 @@ function watched(workflow: WorkflowInstance, label: Uint8Array, watchdog: StallW
  * A Worker class whose instances run their workflows in this process's main thread, in one shared
  * context, under one stall watchdog. Create the Worker with activities first: the context checks
  * local activities against the names of the Worker that created it. The Workers must run the same
- * workflow bundle.
+ * workflow bundle. `watchdog` sets the process's stall watchdog when this class starts it (the first
+ * Worker of the process to run workflows in process does); the defaults are STALL_WARN_MS and
+ * STALL_EXIT_MS.
  */
-export function workerClassRunningWorkflowsInProcess(): typeof Worker {
+export function workerClassRunningWorkflowsInProcess(watchdogOptions: StallWatchdogOptions = {}): typeof Worker {
   let shared: Promise<WorkflowCreator> | undefined;
   let users = 0;
   return class InProcessWorkflowsWorker extends Worker {
@@ -183,7 +185,7 @@ export function workerClassRunningWorkflowsInProcess(): typeof Worker {
         shared.catch(() => (shared = undefined));
       }
       const creator = await shared;
-      const watchdog = acquireWatchdog();
+      const watchdog = acquireWatchdog(watchdogOptions);
       users += 1;
       let destroyed = false;
       return {

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startBackfill } from '../../src/client/backfill-client';
@@ -139,11 +140,14 @@ interface ChildRun {
 /** Runs test/helpers/stall-child.ts in mode `mode`; its watchdog writes JSON lines to stdout. */
 async function runStallChild(mode: string): Promise<ChildRun> {
   const { code, signal, out } = await runChild('stall-child.ts', [mode]);
-  const lines = out
+  return { code, signal, lines: jsonLines(out) };
+}
+
+function jsonLines(out: string): Array<Record<string, unknown>> {
+  return out
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code, signal, lines };
 }
 
 describe('stall watchdog', () => {
@@ -165,6 +169,28 @@ describe('stall watchdog', () => {
     expect(run.signal).toBe('SIGKILL');
     expect(run.lines.map((l) => l.level)).toEqual([50, 60]);
     for (const line of run.lines) expect(line).not.toHaveProperty('workflowId');
+  });
+
+  test('a real workflow that never yields, in a Worker of the production class: the lines name its type, id and run id, not the workflow before it', async () => {
+    const taskQueue = uniqueTaskQueue('stall-wf');
+    const run = await runChild('stall-workflow-child.ts', [testServerAddress(), taskQueue]);
+    expect(run.signal).toBe('SIGKILL');
+    const lines = jsonLines(run.out);
+    const connection = await Connection.connect({ address: testServerAddress() });
+    try {
+      const client = new Client({ connection });
+      const spinning = client.workflow.getHandle(`${taskQueue}-spin`);
+      const { runId } = await spinning.describe();
+      expect(lines.map((l) => l.level)).toEqual([50, 60]);
+      for (const line of lines) {
+        expect(line).toMatchObject({ component: 'stall-watchdog', workflowType: 'spinningWorkflow', workflowId: `${taskQueue}-spin`, runId });
+      }
+      // The Worker ran another workflow to its end first: the label follows each activation.
+      expect((await client.workflow.getHandle(`${taskQueue}-quick`).describe()).status.name).toBe('COMPLETED');
+      await spinning.terminate('test over');
+    } finally {
+      await connection.close();
+    }
   });
 
   test('control: an activation that yields in time is not reported, and the process exits on its own', async () => {
