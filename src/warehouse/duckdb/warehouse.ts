@@ -3,14 +3,20 @@
  * `nba_raw.schedule` means the same table here as in BigQuery.
  *
  * DuckDB lets one process hold a file read-write. The instance is opened lazily and shared by all
- * activities of the process; each statement or transaction uses its own connection, so concurrent
- * activities do not serialise on one connection.
+ * activities of the process; each statement or transaction has a connection to itself, so
+ * concurrent activities do not serialise on one connection. Connections are kept open between
+ * statements (at most IDLE_CONNECTIONS idle) with the statements they prepared, so a statement run
+ * again — the same SQL for the next date — is bound and executed, not parsed, planned and destroyed
+ * again, and a call opens and closes no connection. A connection whose statement failed or was
+ * interrupted is closed, never reused: whatever state it was left in goes with it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   type DuckDBConnection,
   DuckDBInstance,
+  type DuckDBMaterializedResult,
+  type DuckDBPreparedStatement,
   DuckDBTypeId,
   type DuckDBAppender,
   type DuckDBResultReader,
@@ -81,6 +87,63 @@ function toRows(reader: DuckDBResultReader): Row[] {
   return rows;
 }
 
+/** Open connections kept idle for the next statement (the warehouse cap keeps fewer busy at once). */
+export const IDLE_CONNECTIONS = 8;
+/** Prepared statements kept per connection; the pipeline's SQL has ~150 distinct texts. */
+export const STATEMENTS_PER_CONNECTION = 256;
+
+/** A connection with the statements it prepared, keyed by their SQL text. */
+class PooledConnection {
+  private readonly statements = new Map<string, DuckDBPreparedStatement>();
+  /** SQL that cannot be prepared as one statement (several statements): run the plain way. */
+  private static readonly unpreparable = new Set<string>();
+
+  constructor(readonly conn: DuckDBConnection) {}
+
+  get preparedCount(): number {
+    return this.statements.size;
+  }
+
+  async run(sql: string, values?: Record<string, DuckDBValue>): Promise<DuckDBMaterializedResult> {
+    if (!values) return this.conn.run(sql);
+    const prepared = await this.prepared(sql);
+    if (!prepared) return this.conn.run(sql, values);
+    prepared.clearBindings();
+    prepared.bind(values);
+    return prepared.run();
+  }
+
+  async runAndReadAll(sql: string, values?: Record<string, DuckDBValue>): Promise<DuckDBResultReader> {
+    if (!values) return this.conn.runAndReadAll(sql);
+    const prepared = await this.prepared(sql);
+    if (!prepared) return this.conn.runAndReadAll(sql, values);
+    prepared.clearBindings();
+    prepared.bind(values);
+    return prepared.runAndReadAll();
+  }
+
+  /** Closes the connection and every statement it prepared. */
+  close(): void {
+    this.statements.clear();
+    this.conn.closeSync();
+  }
+
+  private async prepared(sql: string): Promise<DuckDBPreparedStatement | undefined> {
+    const cached = this.statements.get(sql);
+    if (cached) return cached;
+    if (PooledConnection.unpreparable.has(sql) || this.statements.size >= STATEMENTS_PER_CONNECTION) return undefined;
+    try {
+      const prepared = await this.conn.prepare(sql);
+      this.statements.set(sql, prepared);
+      return prepared;
+    } catch (err) {
+      if (!/multiple statements/i.test(err instanceof Error ? err.message : String(err))) throw err;
+      PooledConnection.unpreparable.add(sql);
+      return undefined;
+    }
+  }
+}
+
 export interface DuckDbWarehouseOptions {
   /** File path, or ':memory:' for a private in-memory database. */
   path: string;
@@ -98,6 +161,8 @@ export class DuckDbWarehouse implements Warehouse {
   readonly dialect = duckdbDialect;
   private instance: Promise<DuckDBInstance> | undefined;
   private closed = false;
+  private readonly idle: PooledConnection[] = [];
+  private connectionsOpened = 0;
 
   constructor(private readonly options: DuckDbWarehouseOptions) {}
 
@@ -129,19 +194,36 @@ export class DuckDbWarehouse implements Warehouse {
     return this.instance;
   }
 
-  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, opts?: QueryOptions): Promise<T> {
+  /** Connections opened so far, and open now idle (tests read them). */
+  connectionStats(): { opened: number; idle: number } {
+    return { opened: this.connectionsOpened, idle: this.idle.length };
+  }
+
+  private async withConnection<T>(fn: (conn: PooledConnection) => Promise<T>, opts?: QueryOptions): Promise<T> {
     const instance = await this.getInstance();
-    const conn = await instance.connect();
-    const onAbort = (): void => conn.interrupt();
+    let pooled = this.idle.pop();
+    if (!pooled) {
+      pooled = new PooledConnection(await instance.connect());
+      this.connectionsOpened += 1;
+    }
+    const conn = pooled;
+    let reusable = true;
+    const onAbort = (): void => {
+      // An interrupted connection is not reused, whenever the interrupt lands.
+      reusable = false;
+      conn.conn.interrupt();
+    };
     opts?.signal?.addEventListener('abort', onAbort);
     try {
       if (opts?.signal?.aborted) throw new WarehouseError('cancelled before start', 'cancelled');
       return await fn(conn);
     } catch (err) {
+      reusable = false;
       throw classifyDuckDbError(err);
     } finally {
       opts?.signal?.removeEventListener('abort', onAbort);
-      conn.closeSync();
+      if (reusable && !this.closed && this.idle.length < IDLE_CONNECTIONS) this.idle.push(conn);
+      else conn.close();
     }
   }
 
@@ -239,7 +321,7 @@ export class DuckDbWarehouse implements Warehouse {
   async appendRows(spec: TableSpec, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     await this.withConnection(async (conn) => {
-      const appender = await conn.createAppender(spec.table, spec.dataset);
+      const appender = await conn.conn.createAppender(spec.table, spec.dataset);
       try {
         for (const row of rows) appendRow(appender, spec, row);
         appender.flushSync();
@@ -251,6 +333,7 @@ export class DuckDbWarehouse implements Warehouse {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const conn of this.idle.splice(0)) conn.close();
     const pending = this.instance;
     this.instance = undefined;
     if (pending) {
