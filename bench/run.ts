@@ -152,6 +152,7 @@ function variantFigures(o: OrchestratedRun, direct: DirectMeasure, cap: number) 
     name: o.variant.name,
     description: o.variant.description,
     workerOptions: o.variant.workerOptions,
+    config: o.variant.config ?? {},
     serverArgs: o.variant.serverArgs,
     orchestratedSeconds: Number(o.seconds.toFixed(2)),
     ...overhead(o.seconds, direct.run.seconds, o.dateTasks),

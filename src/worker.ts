@@ -8,7 +8,7 @@ import { createActivities, type BackfillActivities } from './activities';
 import { LeasedWarehouseSlots } from './activities/leased-slots';
 import { TemporalWarehouseSlots } from './activities/temporal-slots';
 import type { WarehouseSlots } from './activities/warehouse-slots';
-import { loadConfig, warehouseKey, type Config } from './config';
+import { loadConfig, warehouseKey, workflowStackTracesOf, type Config } from './config';
 import { findFreePort } from './devserver';
 import { createExportSink } from './exports';
 import { createLogger, installTemporalRuntime, temporalRuntimeMetricsAddress, type PinoLogger } from './logger';
@@ -122,7 +122,8 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
   try {
     // Both Workers run their workflows in this process's main thread, in one context, under the
     // stall watchdog (src/workflow-runtime.ts); the one with activities first.
-    const WorkerClass = options.workflowRuntime === 'sdk-threads' ? Worker : workerClassRunningWorkflowsInProcess();
+    const WorkerClass =
+      options.workflowRuntime === 'sdk-threads' ? Worker : workerClassRunningWorkflowsInProcess({ stackTraces: workflowStackTracesOf(config) });
     const main = await WorkerClass.create({
       connection,
       namespace: config.temporalNamespace,

@@ -20,11 +20,21 @@
  * heartbeat; its supervisor restarts it, and a killed worker loses nothing). It writes straight to
  * the log's file descriptor: the main thread cannot forward anything while it is stuck.
  *
- * `Worker.createWorkflowCreator` is the SDK's protected hook for how a Worker runs workflow code;
- * fine while `@temporalio/*` stays pinned to one version, to be re-checked on upgrade.
+ * Workflow stack traces (the Web UI's "Stack Trace" tab) come from promise hooks the SDK installs
+ * for the whole process: every promise of the worker — activities', DuckDB's, the SDK's own — goes
+ * through them, and each workflow promise captures and source-maps a stack. Side by side on the full
+ * bench they cost 11–21 s of a 100–112 s run (`stackTraces: false` stops them; the query then
+ * answers that stack traces are not enabled). Stopped or started again per runtime created, for the
+ * whole process: one process runs one deployment's setting.
+ *
+ * `Worker.createWorkflowCreator` is the SDK's protected hook for how a Worker runs workflow code, and
+ * the stack-trace switch reaches the SDK's `globalHandlers` (lib/workflow/vm-shared); fine while
+ * `@temporalio/*` stays pinned to one version, to be re-checked on upgrade.
  */
 import { Worker as NodeThread } from 'node:worker_threads';
 import { Worker } from '@temporalio/worker';
+// The SDK's process-wide stack-trace hooks (not exported from the package's index).
+import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared';
 
 type CreateWorkflowCreator = (typeof Worker)['createWorkflowCreator'];
 type WorkflowCreator = Awaited<ReturnType<CreateWorkflowCreator>>;
@@ -160,15 +170,41 @@ function watched(workflow: WorkflowInstance, label: Uint8Array, watchdog: StallW
   };
 }
 
+export interface InProcessWorkflowsOptions {
+  watchdog?: StallWatchdogOptions;
+  /** Collect workflow stack traces (the SDK's promise hooks); default true. */
+  stackTraces?: boolean;
+}
+
+/**
+ * The SDK's switch, private in its types: `uninstall()`, the public one, would also take away the
+ * source-mapping of workflow errors' stacks, which stays. Checked by the stack-trace tests (on: the
+ * trace; off: the query says they are not enabled).
+ */
+const stackTraceHooks = globalHandlers as unknown as { setPromiseHook(): void; stopPromiseHook(): void; promiseHookInstalled: boolean };
+
+/** Stops or restarts the SDK's stack-trace promise hooks (installed when the first runtime is created). */
+function setStackTraces(on: boolean): void {
+  if (on === stackTraceHooks.promiseHookInstalled) return;
+  if (on) {
+    stackTraceHooks.setPromiseHook();
+  } else {
+    stackTraceHooks.stopPromiseHook();
+    stackTraceHooks.promiseHookInstalled = false;
+  }
+}
+
 /**
  * A Worker class whose instances run their workflows in this process's main thread, in one shared
  * context, under one stall watchdog. Create the Worker with activities first: the context checks
  * local activities against the names of the Worker that created it. The Workers must run the same
  * workflow bundle. `watchdog` sets the process's stall watchdog when this class starts it (the first
  * Worker of the process to run workflows in process does); the defaults are STALL_WARN_MS and
- * STALL_EXIT_MS.
+ * STALL_EXIT_MS. `stackTraces` (default true) keeps or stops the SDK's stack-trace hooks.
  */
-export function workerClassRunningWorkflowsInProcess(watchdogOptions: StallWatchdogOptions = {}): typeof Worker {
+export function workerClassRunningWorkflowsInProcess(options: InProcessWorkflowsOptions = {}): typeof Worker {
+  const watchdogOptions = options.watchdog ?? {};
+  const stackTraces = options.stackTraces ?? true;
   let shared: Promise<WorkflowCreator> | undefined;
   let users = 0;
   return class InProcessWorkflowsWorker extends Worker {
@@ -185,6 +221,8 @@ export function workerClassRunningWorkflowsInProcess(watchdogOptions: StallWatch
         shared.catch(() => (shared = undefined));
       }
       const creator = await shared;
+      // Workflows read whether stack traces are on when they are created: set it before the first.
+      setStackTraces(stackTraces);
       const watchdog = acquireWatchdog(watchdogOptions);
       users += 1;
       let destroyed = false;

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type ConfigOverrides } from '../../src/config';
 import { createLogger, installTemporalRuntime } from '../../src/logger';
 import { createWarehouse } from '../../src/warehouse';
 import { createBackfillWorker, type BackfillWorkerOptions } from '../../src/worker';
@@ -36,6 +36,8 @@ export interface BenchWorkerOptions {
   workflowBundlePath: string;
   /** A variant's extra worker options, passed through as given (e.g. slotLeasing). */
   workerOptions: Record<string, unknown>;
+  /** A variant's settings, as the environment would give them (e.g. workflowStackTraces). */
+  configOverrides?: ConfigOverrides;
   /** The latency model (bench:scale): processor → ms per date. */
   dateLatencyMs?: Record<string, number>;
   /** Where the call intervals are written on stop (JSON). */
@@ -103,6 +105,7 @@ async function start(options: BenchWorkerOptions): Promise<void> {
       ...(options.duckdbMemoryLimit ? { duckdbMemoryLimit: options.duckdbMemoryLimit } : {}),
       ...(options.duckdbThreads ? { duckdbThreads: options.duckdbThreads } : {}),
       logLevel: options.logLevel as 'warn',
+      ...options.configOverrides,
     },
   );
   const connection = await NativeConnection.connect({ address: options.temporalAddress });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
+import type { ConfigOverrides } from '../../src/config';
 import { WAREHOUSE_LOAD_MEMO, type WarehouseLoadMemo } from '../../src/shared/messages';
 import { findFreePort, startDevServer } from '../../src/devserver';
 import { WORKER_NODE_OPTIONS } from '../../src/node-options';
@@ -40,6 +41,8 @@ export interface Variant {
   serverArgs: string[];
   /** Changes to the backfill request (e.g. how dates are dispatched). */
   request?: Partial<BackfillRequest>;
+  /** The worker's settings changed, as its environment would (e.g. WORKFLOW_STACK_TRACES). */
+  config?: ConfigOverrides;
 }
 
 export const VARIANTS: readonly Variant[] = [
@@ -71,6 +74,15 @@ export const VARIANTS: readonly Variant[] = [
     description: "workflowRuntime 'sdk-threads': the SDK's workflow threads, a vm time-out on every call",
     workerOptions: { workflowRuntime: 'sdk-threads' },
     serverArgs: [],
+  },
+  {
+    name: 'stack-traces',
+    // WORKFLOW_STACK_TRACES=on: the SDK's stack-trace promise hooks, which every promise of the
+    // worker passes through; `auto` leaves them off on DuckDB. What that buys shows as the difference.
+    description: 'WORKFLOW_STACK_TRACES=on: the Web UI stack traces, the SDK promise hooks on every promise',
+    workerOptions: {},
+    serverArgs: [],
+    config: { workflowStackTraces: 'on' },
   },
   {
     name: 'eager-dispatch',
@@ -223,6 +235,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
       logLevel: 'warn',
       workflowBundlePath: options.workflowBundlePath,
       workerOptions: variant.workerOptions,
+      ...(variant.config ? { configOverrides: variant.config } : {}),
       intervalsFile: path.join(dir, 'intervals.json'),
       ...(options.dateLatencyMs ? { dateLatencyMs: options.dateLatencyMs } : {}),
     };

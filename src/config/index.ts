@@ -75,6 +75,13 @@ const baseSchema = z.object({
    * milliseconds, one process holds the file) and `activity` on BigQuery.
    */
   dateDispatch: z.enum(['auto', 'activity', 'local']).default('auto'),
+  /**
+   * The Temporal SDK's workflow stack traces (the Web UI's "Stack Trace" tab), collected by promise
+   * hooks every promise of the worker goes through: `auto` is `off` on DuckDB (dates of
+   * milliseconds, where the hooks cost ~10 % of the run) and `on` on BigQuery. Applies to workflow
+   * code run in process (the default runtime).
+   */
+  workflowStackTraces: z.enum(['auto', 'on', 'off']).default('auto'),
   bootstrapDays: z.coerce.number().int().min(0).max(60).default(14),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
@@ -143,6 +150,7 @@ const envMap: Record<string, string> = {
   WAREHOUSE_MIN_IN_FLIGHT: 'warehouseMinInFlight',
   BACKFILL_CONCURRENCY: 'defaultConcurrency',
   DATE_DISPATCH: 'dateDispatch',
+  WORKFLOW_STACK_TRACES: 'workflowStackTraces',
   BOOTSTRAP_DAYS: 'bootstrapDays',
   LOG_LEVEL: 'logLevel',
   METRICS_ADDRESS: 'metricsAddress',
@@ -175,6 +183,12 @@ export function loadConfig(
 export function dateDispatchOf(config: Pick<Config, 'dateDispatch' | 'warehouse'>): DateDispatch {
   if (config.dateDispatch !== 'auto') return config.dateDispatch;
   return config.warehouse === 'duckdb' ? 'local' : 'activity';
+}
+
+/** Whether the worker collects workflow stack traces (WORKFLOW_STACK_TRACES, `auto` resolved). */
+export function workflowStackTracesOf(config: Pick<Config, 'workflowStackTraces' | 'warehouse'>): boolean {
+  if (config.workflowStackTraces !== 'auto') return config.workflowStackTraces === 'on';
+  return config.warehouse !== 'duckdb';
 }
 
 /** What the warehouse cap protects: one key per warehouse, whatever the task queue. */

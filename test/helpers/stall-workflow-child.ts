@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./stall-workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }) });
-  const WorkerClass = workerClassRunningWorkflowsInProcess({ warnMs: 500, exitMs: 2_500, tickMs: 50, fd: 1 });
+  const WorkerClass = workerClassRunningWorkflowsInProcess({ watchdog: { warnMs: 500, exitMs: 2_500, tickMs: 50, fd: 1 } });
   const worker = await WorkerClass.create({ connection, taskQueue, workflowBundle });
   await worker.runUntil(async () => {
     await client.workflow.execute('quickWorkflow', { taskQueue, workflowId: `${taskQueue}-quick`, args: [] });

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, warehouseKey } from '../../src/config';
+import { ConfigError, loadConfig, warehouseKey, workflowStackTracesOf } from '../../src/config';
 import { PIPELINE_DATASETS } from '../../src/pipeline/datasets';
 import { RAW_TABLES } from '../../src/pipeline/raw';
 import { tableProcessors } from '../../src/pipeline/registry';
@@ -61,6 +61,7 @@ test('the environment overrides defaults, and a set TEMPORAL_ADDRESS counts as e
 test.each([
   [{ WAREHOUSE_MAX_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
   [{ WAREHOUSE_ADAPTIVE: 'maybe' }, /^invalid setting WAREHOUSE_ADAPTIVE: /],
+  [{ WORKFLOW_STACK_TRACES: 'yes' }, /^invalid setting WORKFLOW_STACK_TRACES: /],
   [{ DUCKDB_MEMORY_LIMIT: 'lots' }, /^invalid setting DUCKDB_MEMORY_LIMIT: a size such as 512MB or 2GB$/],
   [{ DUCKDB_THREADS: '0' }, /^invalid setting DUCKDB_THREADS: /],
   [{ WAREHOUSE_MIN_IN_FLIGHT: '0' }, /^invalid setting WAREHOUSE_MIN_IN_FLIGHT: /],
@@ -93,6 +94,14 @@ test.each([
 ])('%j is rejected with one line naming the setting', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);
+});
+
+test('workflow stack traces: auto is off on DuckDB, on on BigQuery; on and off are taken as said', () => {
+  const bigquery = { WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project' };
+  expect(workflowStackTracesOf(loadConfig({}))).toBe(false);
+  expect(workflowStackTracesOf(loadConfig(bigquery))).toBe(true);
+  expect(workflowStackTracesOf(loadConfig({ WORKFLOW_STACK_TRACES: 'on' }))).toBe(true);
+  expect(workflowStackTracesOf(loadConfig({ ...bigquery, WORKFLOW_STACK_TRACES: 'off' }))).toBe(false);
 });
 
 test('a bad credentials file is named, its contents never are', () => {

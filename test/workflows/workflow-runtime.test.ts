@@ -118,16 +118,24 @@ function runChild(entry: string, args: readonly string[]): Promise<{ code: numbe
 }
 
 describe('the Web UI stack trace of a workflow run in process', () => {
-  test('points into our workflow source, as with the SDK threads (the control)', async () => {
+  type Answer = { trace?: string; error?: string };
+  const traceInOurSource = /at warehouseSlotsWorkflow \(.*warehouse-slots\.ts:\d+:\d+\)/;
+
+  test('points into our workflow source, as with the SDK threads (the control); switched off, the query says so; switched on again, a running workflow has it', async () => {
     const codePath = await workflowBundleFile(tempDir('stack-trace'));
-    const traces: Record<string, string> = {};
-    for (const mode of ['in-process', 'sdk-threads']) {
+    const answers: Record<string, Answer[]> = {};
+    for (const mode of ['in-process', 'sdk-threads', 'in-process-off', 'off-then-on']) {
       const run = await runChild('stack-trace-child.ts', [testServerAddress(), codePath, uniqueTaskQueue(`stack-${mode}`), mode]);
       expect(run.code).toBe(0);
-      traces[mode] = (JSON.parse(run.out) as { trace: string }).trace;
+      answers[mode] = jsonLines(run.out);
     }
-    for (const trace of Object.values(traces)) expect(trace).toMatch(/at warehouseSlotsWorkflow \(.*warehouse-slots\.ts:\d+:\d+\)/);
-    expect(traces['in-process']).toBe(traces['sdk-threads']);
+    for (const mode of ['in-process', 'sdk-threads']) expect(answers[mode]?.[0]?.trace).toMatch(traceInOurSource);
+    expect(answers['in-process']?.[0]?.trace).toBe(answers['sdk-threads']?.[0]?.trace);
+    // WORKFLOW_STACK_TRACES=off (the default on DuckDB): the SDK's hooks stopped, the Web UI told why.
+    const notEnabled = { error: expect.stringMatching(/stack traces are not enabled/) };
+    expect(answers['in-process-off']).toEqual([notEnabled]);
+    // A worker restarted with them on replays the running workflow under the hooks: the whole trace.
+    expect(answers['off-then-on']).toEqual([notEnabled, { trace: answers['in-process']?.[0]?.trace }]);
   });
 });
 
