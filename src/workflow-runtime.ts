@@ -23,7 +23,7 @@
  * Workflow stack traces (the Web UI's "Stack Trace" tab) come from promise hooks the SDK installs
  * for the whole process: every promise of the worker — activities', DuckDB's, the SDK's own — goes
  * through them, and each workflow promise captures and source-maps a stack. Side by side on the full
- * bench they cost 11–21 s of a 100–112 s run (`stackTraces: false` stops them; the query then
+ * bench they cost 8–21 s of a 98–117 s run (five pairs) (`stackTraces: false` stops them; the query then
  * answers that stack traces are not enabled). Stopped or started again per runtime created, for the
  * whole process: one process runs one deployment's setting.
  *
