@@ -46,7 +46,7 @@ import {
   writesOf,
   type RunningWorker,
 } from './lib/recovery-probe';
-import { benchPreset, fmt, formatTable, gitCommit, machine, numberListSetting, positiveIntSetting, prepareTemplate, prepareWorkflowBundle, writeResults } from './lib/setup';
+import { BenchSettingError, benchPreset, fmt, formatTable, gitCommit, machine, numberListSetting, positiveIntSetting, prepareTemplate, prepareWorkflowBundle, runBench, writeResults } from './lib/setup';
 
 /** "A few seconds" of the promise: worker start-up, the first retry's dispatch, scheduling. */
 const FEW_SECONDS_MS = 5_000;
@@ -88,10 +88,10 @@ async function main(): Promise<void> {
   const maxDates = positiveIntSetting('BENCH_MAX_DATES', process.env.BENCH_MAX_DATES);
   const phases = numberListSetting('BENCH_PHASES', process.env.BENCH_PHASES, [3, 4]);
   const seed = Number(process.env.BENCH_SEED ?? 8);
-  if (!Number.isInteger(seed)) throw new Error(`BENCH_SEED must be an integer, got "${process.env.BENCH_SEED}"`);
+  if (!Number.isInteger(seed)) throw new BenchSettingError(`BENCH_SEED must be an integer, got "${process.env.BENCH_SEED}"`);
   const kills = positiveIntSetting('BENCH_KILLS', process.env.BENCH_KILLS) ?? 3;
   const dateDelayMs = Number(process.env.BENCH_DATE_DELAY_MS ?? 400);
-  if (!(Number.isInteger(dateDelayMs) && dateDelayMs >= 0)) throw new Error(`BENCH_DATE_DELAY_MS must be an integer ≥ 0, got "${process.env.BENCH_DATE_DELAY_MS}"`);
+  if (!(Number.isInteger(dateDelayMs) && dateDelayMs >= 0)) throw new BenchSettingError(`BENCH_DATE_DELAY_MS must be an integer ≥ 0, got "${process.env.BENCH_DATE_DELAY_MS}"`);
   // The deployment's defaults (or what the environment sets), on the embedded engine.
   const envConfig = loadConfig(process.env, { warehouse: 'duckdb' });
   const cap = envConfig.warehouseMaxInFlight;
@@ -396,10 +396,4 @@ function maxOf(xs: ReadonlyArray<number | null | undefined>): number | null {
   return ok.length === 0 || ok.length < xs.length ? null : Math.round(Math.max(...ok));
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('bench:recovery', main);

@@ -49,6 +49,7 @@ import {
   prepareTemplate,
   prepareWorkflowBundle,
   writeResults,
+  runBench,
 } from './lib/setup';
 
 /**
@@ -173,7 +174,7 @@ function variantFigures(o: OrchestratedRun, direct: DirectMeasure, cap: number) 
     maxHistoryEventsByWorkflowType: o.history.maxByWorkflowType,
     longestRun: o.history.longestRun,
     gatesOk: o.result.gates.every((g) => g.ok),
-    failedDates: o.result.processors.reduce((n, p) => n + Object.keys(p.failed).length, 0),
+    failedDates: failedDates(o),
   };
 }
 
@@ -185,6 +186,18 @@ interface Round {
   runs: OrchestratedRun[];
   /** The measured variant's seconds ÷ the loop's, this round. */
   ratio: number;
+}
+
+/** Dates the run recorded as failed, over its processors. */
+function failedDates(o: OrchestratedRun): number {
+  return o.result.processors.reduce((n, p) => n + Object.keys(p.failed).length, 0);
+}
+
+/** The run whose ratio the bench reports: the default variant's, else the first variant's. */
+function measuredRun(runs: readonly OrchestratedRun[]): OrchestratedRun {
+  const run = runs.find((r) => r.variant.name === 'default') ?? runs[0];
+  if (!run) throw new Error('no variant ran');
+  return run;
 }
 
 function sum(xs: readonly number[]): number {
@@ -286,8 +299,7 @@ async function main(): Promise<void> {
       }
       if (!direct) throw new Error('the plain loop did not run');
       if (!process.env.BENCH_KEEP_DIR) fs.rmSync(path.join(roundDir, 'direct.duckdb'), { force: true });
-      const measured = runs.find((x) => x.variant.name === 'default') ?? runs[0];
-      if (!measured) throw new Error('no variant ran');
+      const measured = measuredRun(runs);
       allRounds.push({ round: r + 1, order: order.map((x) => (x === 'direct' ? 'direct' : x.name)), direct, runs, ratio: measured.seconds / direct.run.seconds });
       say(`[round ${r + 1}/${rounds}] ${measured.variant.name} ÷ direct = ${fmt(measured.seconds / direct.run.seconds, 3)} (${fmt(measured.seconds)} s / ${fmt(direct.run.seconds)} s)`);
     }
@@ -295,8 +307,7 @@ async function main(): Promise<void> {
     // limits (cap, history, RSS) are the worst over every round.
     const representative = medianRound(allRounds);
     const { direct, runs } = representative;
-    const main = runs.find((r) => r.variant.name === 'default') ?? runs[0];
-    if (!main) throw new Error('no variant ran');
+    const main = measuredRun(runs);
     const mainTimeline = timeline(main.intervals, direct.run.shape, cap);
     const variantsOut = runs.map((r) => variantFigures(r, direct, cap));
     const defaultSeconds = runs.find((r) => r.variant.name === 'default')?.seconds;
@@ -306,7 +317,7 @@ async function main(): Promise<void> {
     const everyRun = allRounds.flatMap((r) => r.runs);
     const maxInFlight = Math.max(...allRounds.map((r) => r.direct.maxInFlight), ...everyRun.map((r) => r.warehouse.maxInFlight));
     const mainName = main.variant.name;
-    const mainRuns = everyRun.filter((r) => r.variant.name === mainName);
+    const mainRuns = allRounds.map((r) => measuredRun(r.runs));
     const peakRss = Math.max(...mainRuns.map((r) => r.peakWorkerRssMiB ?? 0));
     const ratios = allRounds.map((r) => r.ratio);
 
@@ -518,7 +529,7 @@ async function main(): Promise<void> {
     );
     // A run that failed dates did less (or more, retrying) work than the other: its ratio compares unlike runs.
     const failedDirect = sum(allRounds.map((r) => r.direct.run.failures.length));
-    const failedOrchestrated = sum(allRounds.map((r) => variantFigures(r.runs.find((x) => x.variant.name === mainName) ?? main, r.direct, cap).failedDates));
+    const failedOrchestrated = sum(allRounds.map((r) => failedDates(measuredRun(r.runs))));
     if (failedDirect > 0 || failedOrchestrated > 0) {
       say(`!!! not comparable: dates failed (plain loop ${failedDirect}, through Temporal ${failedOrchestrated}); see the messages above`);
     }
@@ -540,10 +551,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('bench', main);

@@ -53,6 +53,7 @@ import {
   prepareTemplate,
   prepareWorkflowBundle,
   writeResults,
+  runBench,
 } from './lib/setup';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
@@ -503,10 +504,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench:scale failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('bench:scale', main);

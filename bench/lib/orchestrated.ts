@@ -27,6 +27,7 @@ import type { EtaSample } from './forecast';
 import { otherCpuBetween, processCpuSeconds, readMachineCpu, processPeakRssMiB, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './procfs';
 import type { CallInterval } from './schedule';
 import { sleep, waitForChildMessage } from './child-messages';
+import { BenchSettingError } from './setup';
 const waitFor = <T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> =>
   waitForChildMessage<ChildMessage, T>(child, type, timeoutMs, 'bench worker');
 
@@ -101,7 +102,7 @@ export function selectVariants(spec: string | undefined, fallback: string): Vari
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);
   return names.map((name) => {
     const v = VARIANTS.find((x) => x.name === name);
-    if (!v) throw new Error(`BENCH_VARIANTS: unknown variant "${name}"; known: ${VARIANTS.map((x) => x.name).join(', ')}, or all`);
+    if (!v) throw new BenchSettingError(`BENCH_VARIANTS: unknown variant "${name}"; known: ${VARIANTS.map((x) => x.name).join(', ')}, or all`);
     return v;
   });
 }
@@ -297,8 +298,9 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
     const clientTicks1 = processCpuSeconds(process.pid);
     const workerCpuSeconds = spent(workerCpu0, workerCpu1);
     const serverCpuSeconds = spent(serverCpu0, serverCpu1);
-    const measured = [workerCpuSeconds, serverCpuSeconds, spent(clientTicks0, clientTicks1)];
-    const machineCpu = otherCpuBetween(machine0, readMachineCpu(), measured.includes(null) ? null : measured.reduce((a, b) => (a ?? 0) + (b ?? 0), 0));
+    const clientSeconds = spent(clientTicks0, clientTicks1);
+    const measuredSeconds = workerCpuSeconds === null || serverCpuSeconds === null || clientSeconds === null ? null : workerCpuSeconds + serverCpuSeconds + clientSeconds;
+    const machineCpu = otherCpuBetween(machine0, readMachineCpu(), measuredSeconds);
     const peakWorkerRssMiB = processPeakRssMiB(workerPid);
 
     // Visibility catches up with the last closes within moments.

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ConfigError } from '../../src/config';
 import { DEMO_PRESETS, seedDemoData, type DemoPresetName } from '../../src/pipeline/demo';
 import { listGameDates } from '../../src/pipeline/dates';
 import { ensureWarehouseTables } from '../../src/pipeline/tables';
@@ -24,11 +25,34 @@ export interface BenchRange {
   templateDuckdb: string;
 }
 
+/** A bad BENCH_* (or deployment) setting: the bench prints its one line and exits 2, nothing started. */
+export class BenchSettingError extends Error {
+  override name = 'BenchSettingError';
+}
+
+/**
+ * Runs a bench's main: exit 0 when it ends, 2 with one line on a bad setting (BenchSettingError,
+ * or the deployment config's ConfigError), 1 with the stack on anything else.
+ */
+export function runBench(label: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      if (err instanceof BenchSettingError || err instanceof ConfigError) {
+        process.stderr.write(`${label}: ${err.message}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`${label} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
 /** BENCH_PRESET, defaulting to `fallback`; one clear line on a bad name. */
 export function benchPreset(value: string | undefined, fallback: DemoPresetName): DemoPresetName {
   const name = value === undefined || value === '' ? fallback : value;
   if (!Object.prototype.hasOwnProperty.call(DEMO_PRESETS, name)) {
-    throw new Error(`BENCH_PRESET must be one of ${Object.keys(DEMO_PRESETS).join(', ')}, got "${name}"`);
+    throw new BenchSettingError(`BENCH_PRESET must be one of ${Object.keys(DEMO_PRESETS).join(', ')}, got "${name}"`);
   }
   return name as DemoPresetName;
 }
@@ -37,7 +61,7 @@ export function benchPreset(value: string | undefined, fallback: DemoPresetName)
 export function positiveIntSetting(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1) throw new BenchSettingError(`${name} must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -45,7 +69,7 @@ export function positiveIntSetting(name: string, value: string | undefined): num
 export function numberListSetting(name: string, value: string | undefined, fallback: number[]): number[] {
   if (value === undefined || value === '') return fallback;
   const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${name} must be a comma-separated list of positive integers, got "${value}"`);
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new BenchSettingError(`${name} must be a comma-separated list of positive integers, got "${value}"`);
   return list;
 }
 
