@@ -100,32 +100,34 @@ class PooledConnection {
 
   constructor(readonly conn: DuckDBConnection) {}
 
+  /** Statements this connection keeps prepared. */
   get preparedCount(): number {
     return this.statements.size;
   }
 
   async run(sql: string, values?: Record<string, DuckDBValue>): Promise<DuckDBMaterializedResult> {
-    if (!values) return this.conn.run(sql);
-    const prepared = await this.prepared(sql);
-    if (!prepared) return this.conn.run(sql, values);
-    prepared.clearBindings();
-    prepared.bind(values);
-    return prepared.run();
+    const prepared = values && (await this.bound(sql, values));
+    return prepared ? prepared.run() : this.conn.run(sql, values);
   }
 
   async runAndReadAll(sql: string, values?: Record<string, DuckDBValue>): Promise<DuckDBResultReader> {
-    if (!values) return this.conn.runAndReadAll(sql);
-    const prepared = await this.prepared(sql);
-    if (!prepared) return this.conn.runAndReadAll(sql, values);
-    prepared.clearBindings();
-    prepared.bind(values);
-    return prepared.runAndReadAll();
+    const prepared = values && (await this.bound(sql, values));
+    return prepared ? prepared.runAndReadAll() : this.conn.runAndReadAll(sql, values);
   }
 
   /** Closes the connection and every statement it prepared. */
   close(): void {
     this.statements.clear();
     this.conn.closeSync();
+  }
+
+  /** The statement for `sql`, prepared once per connection, bound to `values`; undefined: run it plainly. */
+  private async bound(sql: string, values: Record<string, DuckDBValue>): Promise<DuckDBPreparedStatement | undefined> {
+    const prepared = await this.prepared(sql);
+    if (!prepared) return undefined;
+    prepared.clearBindings();
+    prepared.bind(values);
+    return prepared;
   }
 
   private async prepared(sql: string): Promise<DuckDBPreparedStatement | undefined> {
@@ -194,9 +196,9 @@ export class DuckDbWarehouse implements Warehouse {
     return this.instance;
   }
 
-  /** Connections opened so far, and open now idle (tests read them). */
-  connectionStats(): { opened: number; idle: number } {
-    return { opened: this.connectionsOpened, idle: this.idle.length };
+  /** Connections opened so far, open now idle, and the statements those keep prepared (tests read them). */
+  connectionStats(): { opened: number; idle: number; prepared: number } {
+    return { opened: this.connectionsOpened, idle: this.idle.length, prepared: this.idle.reduce((n, c) => n + c.preparedCount, 0) };
   }
 
   private async withConnection<T>(fn: (conn: PooledConnection) => Promise<T>, opts?: QueryOptions): Promise<T> {
