@@ -22,6 +22,8 @@ test.each([
   ['run.ts', { WAREHOUSE_MAX_IN_FLIGHT: '0' }, /^bench: invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
   ['scale.ts', { BENCH_SCALE_CAPS: '4,x' }, /^bench:scale: BENCH_SCALE_CAPS must be a comma-separated list of positive integers, got "4,x"$/],
   ['recovery.ts', { BENCH_SEED: 'eight' }, /^bench:recovery: BENCH_SEED must be an integer, got "eight"$/],
+  ['floor.ts', { BENCH_FLOOR_DATE_MS: '-5' }, /^bench:floor: BENCH_FLOOR_DATE_MS must be a positive integer, got "-5"$/],
+  ['floor.ts', { WAREHOUSE_MAX_IN_FLIGHT: 'many' }, /^bench:floor: invalid setting WAREHOUSE_MAX_IN_FLIGHT: /],
 ])('%s with %j: one line, exit 2, nothing started', (entry, env, message) => {
   const run = runBenchEntry(entry, env);
   expect(run.status).toBe(2);
