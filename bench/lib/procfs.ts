@@ -127,38 +127,62 @@ export function machineBusyCpuSeconds(): number | null {
 }
 
 /**
- * CPU seconds used so far by the kernel's own threads (kthreadd, pid 2, and its children): disk
- * write-back, journalling, memory management — much of it on behalf of the run being measured
- * (DuckDB writing its file), so the bench keeps it apart from other processes' CPU. 0 off Linux.
+ * CPU seconds used so far by each of the kernel's own threads (kthreadd, pid 2, and its children),
+ * by pid: disk write-back, journalling, memory management — much of it on behalf of the run being
+ * measured (DuckDB writing its file), so the bench keeps it apart from other processes' CPU. Empty
+ * off Linux.
  */
-export function kernelThreadsCpuSeconds(): number {
-  let ticks = 0;
+export function kernelThreadsCpu(): Map<string, number> {
+  const seconds = new Map<string, number>();
   let pids: string[];
   try {
     pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return 0;
+    return seconds;
   }
+  const hz = clockTicksPerSecond();
   for (const pid of pids) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (pid === '2' || ppid === 2) ticks += parseProcStatCpuTicks(stat);
+      if (pid === '2' || ppid === 2) seconds.set(pid, parseProcStatCpuTicks(stat) / hz);
     } catch {
       // Gone since the listing.
     }
   }
-  return ticks / clockTicksPerSecond();
+  return seconds;
 }
 
-/** The machine's busy CPU and its kernel threads' CPU at one moment (seconds since boot). */
+/** The kernel's own threads' CPU seconds so far, all together. */
+export function kernelThreadsCpuSeconds(): number {
+  let sum = 0;
+  for (const s of kernelThreadsCpu().values()) sum += s;
+  return sum;
+}
+
+/** The machine's busy CPU and its kernel threads' CPU by pid at one moment (seconds since boot). */
 export interface MachineCpuReading {
   busy: number | null;
-  kernel: number;
+  kernel: ReadonlyMap<string, number>;
 }
 
 export function readMachineCpu(): MachineCpuReading {
-  return { busy: machineBusyCpuSeconds(), kernel: kernelThreadsCpuSeconds() };
+  return { busy: machineBusyCpuSeconds(), kernel: kernelThreadsCpu() };
+}
+
+/**
+ * What the kernel's threads used between two readings, thread by thread: a thread that started in
+ * between counts from zero (as does a pid reused by a new thread), and one that ended in between is
+ * left out — its CPU since the first reading cannot be known (it falls into the other CPU, the
+ * cautious side). A sum of totals instead went negative when a long-lived kernel thread ended.
+ */
+export function kernelCpuBetween(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number {
+  let sum = 0;
+  for (const [pid, now] of after) {
+    const then = before.get(pid) ?? 0;
+    sum += now >= then ? now - then : now;
+  }
+  return sum;
 }
 
 /**
@@ -172,7 +196,7 @@ export function otherCpuBetween(
   after: MachineCpuReading,
   measuredSeconds: number | null,
 ): { otherCpuSeconds: number | null; kernelCpuSeconds: number } {
-  const kernelCpuSeconds = after.kernel - before.kernel;
+  const kernelCpuSeconds = kernelCpuBetween(before.kernel, after.kernel);
   const otherCpuSeconds =
     before.busy === null || after.busy === null || measuredSeconds === null
       ? null

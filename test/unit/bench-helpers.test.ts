@@ -6,7 +6,7 @@
 import { forecastPoints, scoreSample, type EtaSample } from '../../bench/lib/forecast';
 import { SEED_LATENCY_MODEL, scaledDateMs, sequentialHours } from '../../bench/lib/latency-model';
 import { LocalWarehouseSlots } from '../../bench/lib/local-slots';
-import { formatThreadCpu, kernelThreadsCpuSeconds, machineBusyCpuSeconds, otherCpuBetween, parseProcStatBusyTicks, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
+import { formatThreadCpu, kernelCpuBetween, kernelThreadsCpuSeconds, machineBusyCpuSeconds, otherCpuBetween, parseProcStatBusyTicks, parseProcStatCpuTicks, parseStatusKiB, threadCpuBetween, threadCpuSeconds } from '../../bench/lib/procfs';
 import { callKind, efficiency, idleCapSeconds, medianRound, overhead, scheduleBounds, timeBreakdown, timeline, workFromTimeline, type CallInterval } from '../../bench/lib/schedule';
 
 describe('scheduleBounds', () => {
@@ -265,12 +265,26 @@ describe('/proc parsing', () => {
   });
 
   test('other CPU between two readings: busy less the measured processes and the kernel threads, never below zero', () => {
-    const before = { busy: 100, kernel: 10 };
-    expect(otherCpuBetween(before, { busy: 150, kernel: 11 }, 40)).toEqual({ otherCpuSeconds: 9, kernelCpuSeconds: 1 });
+    const kernel = (entries: Array<[string, number]>): Map<string, number> => new Map(entries);
+    const before = { busy: 100, kernel: kernel([['2', 4], ['40', 6]]) };
+    const after = { busy: 150, kernel: kernel([['2', 4.5], ['40', 6.5]]) };
+    expect(otherCpuBetween(before, after, 40)).toEqual({ otherCpuSeconds: 9, kernelCpuSeconds: 1 });
     // Control: the measured processes account for all of it (tick rounding a little over): 0, not negative.
-    expect(otherCpuBetween(before, { busy: 150, kernel: 11 }, 49.5).otherCpuSeconds).toBe(0);
-    expect(otherCpuBetween(before, { busy: 150, kernel: 11 }, null).otherCpuSeconds).toBeNull();
-    expect(otherCpuBetween({ busy: null, kernel: 0 }, { busy: 150, kernel: 0 }, 1).otherCpuSeconds).toBeNull();
+    expect(otherCpuBetween(before, after, 49.5).otherCpuSeconds).toBe(0);
+    expect(otherCpuBetween(before, after, null).otherCpuSeconds).toBeNull();
+    expect(otherCpuBetween({ busy: null, kernel: kernel([]) }, { busy: 150, kernel: kernel([]) }, 1).otherCpuSeconds).toBeNull();
+  });
+
+  test('kernel threads between two readings, thread by thread: one that ended is left out, never a negative sum', () => {
+    // A long-lived kernel thread (6 s so far) ends in between; another does 0.5 s; a new one does 0.25 s.
+    const before = new Map([['2', 4], ['40', 6], ['77', 1]]);
+    const after = new Map([['2', 4], ['77', 1.5], ['91', 0.25]]);
+    expect(kernelCpuBetween(before, after)).toBe(0.75);
+    // Control: the totals' difference, what the bench used to report, is negative here.
+    const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+    expect(total(after) - total(before)).toBeLessThan(0);
+    // A pid reused by a new thread with fewer ticks counts from zero.
+    expect(kernelCpuBetween(new Map([['40', 6]]), new Map([['40', 0.5]]))).toBe(0.5);
   });
 
   test('the threads of this process from /proc: the main thread is named "main" and has used CPU', () => {
