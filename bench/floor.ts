@@ -30,6 +30,7 @@ import { installTemporalRuntime } from '../src/logger';
 import { LOCAL_DISPATCH_TASK_TIMEOUT_MS, type ProcessorWorkflowInput } from '../src/shared/types';
 import { workerClassRunningWorkflowsInProcess } from '../src/workflow-runtime';
 import { slidingWindow } from './lib/direct-pipeline';
+import { LocalWarehouseSlots } from './lib/local-slots';
 import { processCpuSeconds, threadCpuBetween, threadCpuSeconds, formatThreadCpu, type ThreadCpu } from './lib/procfs';
 import { fmt, formatTable, gitCommit, machine, positiveIntSetting, prepareWorkflowBundle, runBench, writeResults } from './lib/setup';
 
@@ -41,20 +42,17 @@ const say = (s = ''): void => {
 /** The full bench's date tasks (918 game dates, Phases 3–6). */
 const FULL_PIPELINE_DATE_TASKS = 11_333;
 
-/** A date that holds one of `cap` slots for `ms` and does nothing else. */
+/** Dates that each hold one of `cap` slots (the plain loop's semaphore) for `ms` and do nothing else. */
 export function idleDates(cap: number, ms: number) {
-  let held = 0;
+  const slots = new LocalWarehouseSlots(cap);
   let maxHeld = 0;
-  const waiting: Array<() => void> = [];
   const runProcessorForDate = async (input: { processor: string; date: string }) => {
-    while (held >= cap) await new Promise<void>((resolve) => waiting.push(resolve));
-    held += 1;
-    maxHeld = Math.max(maxHeld, held);
+    const release = await slots.acquire(input.date);
+    maxHeld = Math.max(maxHeld, slots.inUse());
     try {
       await new Promise((resolve) => setTimeout(resolve, ms));
     } finally {
-      held -= 1;
-      waiting.shift()?.();
+      await release();
     }
     return { processor: input.processor, date: input.date, rowsWritten: 1, bytesBilled: 0, warehouseMs: ms };
   };
