@@ -43,7 +43,7 @@ const say = (s = ''): void => {
 const FULL_PIPELINE_DATE_TASKS = 11_333;
 
 /** Dates that each hold one of `cap` slots (the plain loop's semaphore) for `ms` and do nothing else. */
-export function idleDates(cap: number, ms: number) {
+function idleDates(cap: number, ms: number) {
   const slots = new LocalWarehouseSlots(cap);
   let maxHeld = 0;
   const runProcessorForDate = async (input: { processor: string; date: string }) => {
