@@ -25,14 +25,14 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { loadConfig, workflowStackTracesOf } from '../src/config';
-import { findFreePort, locateTemporalCli, startDevServer } from '../src/devserver';
+import { locateTemporalCli } from '../src/devserver';
 import { installTemporalRuntime } from '../src/logger';
 import { LOCAL_DISPATCH_TASK_TIMEOUT_MS, type ProcessorWorkflowInput } from '../src/shared/types';
 import { workerClassRunningWorkflowsInProcess } from '../src/workflow-runtime';
 import { slidingWindow } from './lib/direct-pipeline';
 import { LocalWarehouseSlots } from './lib/local-slots';
 import { processCpuSeconds, threadCpuBetween, threadCpuSeconds, formatThreadCpu, type ThreadCpu } from './lib/procfs';
-import { fmt, formatTable, gitCommit, machine, positiveIntSetting, prepareWorkflowBundle, runBench, writeResults } from './lib/setup';
+import { fmt, formatTable, gitCommit, machine, positiveIntSetting, prepareWorkflowBundle, runBench, startRunServer, writeResults } from './lib/setup';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 const say = (s = ''): void => {
@@ -108,14 +108,7 @@ async function main(): Promise<void> {
     say(`[direct] ${fmt(direct.seconds)} s, CPU ${fmt(direct.processCpuSeconds)} s (${formatThreadCpu(direct.threads)})`);
 
     say('[temporal] the production processor workflow, local dispatch…');
-    const server = await startDevServer({
-      cliPath,
-      port: await findFreePort(),
-      headless: true,
-      dbFilename: path.join(dir, 'temporal.sqlite'),
-      logFile: path.join(dir, 'temporal.log'),
-      startTimeoutMs: 90_000,
-    });
+    const server = await startRunServer(cliPath, dir);
     try {
       const connection = await NativeConnection.connect({ address: server.address });
       const clientConnection = await Connection.connect({ address: server.address });

@@ -27,7 +27,7 @@ import { Client, Connection } from '@temporalio/client';
 import { slotsWorkflowId } from '../src/activities/temporal-slots';
 import { startBackfill } from '../src/client/backfill-client';
 import { loadConfig, warehouseKey } from '../src/config';
-import { findFreePort, locateTemporalCli, startDevServer } from '../src/devserver';
+import { locateTemporalCli, type DevServerHandle } from '../src/devserver';
 import { Rng } from '../src/pipeline/demo/random';
 import { ALL_PROCESSORS, tableProcessors } from '../src/pipeline/registry';
 import { SLOT_LEASE_MS, slotsHeld } from '../src/shared/messages';
@@ -46,7 +46,7 @@ import {
   writesOf,
   type RunningWorker,
 } from './lib/recovery-probe';
-import { BenchSettingError, benchPreset, fmt, formatTable, gitCommit, machine, numberListSetting, positiveIntSetting, prepareTemplate, prepareWorkflowBundle, runBench, writeResults } from './lib/setup';
+import { BenchSettingError, benchPreset, fmt, formatTable, gitCommit, machine, numberListSetting, positiveIntSetting, prepareTemplate, prepareWorkflowBundle, runBench, startRunServer, writeResults } from './lib/setup';
 
 /** "A few seconds" of the promise: worker start-up, the first retry's dispatch, scheduling. */
 const FEW_SECONDS_MS = 5_000;
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'props-backfill-bench-recovery-'));
   const workers: RunningWorker[] = [];
-  let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+  let server: DevServerHandle | undefined;
   let clientConnection: Connection | undefined;
   try {
     const range = await prepareTemplate(dir, preset, maxDates);
@@ -110,14 +110,7 @@ async function main(): Promise<void> {
     const cliPath = await locateTemporalCli({ allowBuild: true });
     const duckdbPath = path.join(dir, 'warehouse.duckdb');
     fs.copyFileSync(range.templateDuckdb, duckdbPath);
-    server = await startDevServer({
-      cliPath,
-      port: await findFreePort(),
-      headless: true,
-      dbFilename: path.join(dir, 'temporal.sqlite'),
-      logFile: path.join(dir, 'temporal.log'),
-      startTimeoutMs: 90_000,
-    });
+    server = await startRunServer(cliPath, dir);
     clientConnection = await Connection.connect({ address: server.address });
     const client = new Client({ connection: clientConnection });
     const taskQueue = 'bench-recovery';

@@ -16,7 +16,6 @@ import type { Logger } from 'pino';
 import { getBackfillStatus, startBackfill } from '../../src/client/backfill-client';
 import type { ConfigOverrides } from '../../src/config';
 import { WAREHOUSE_LOAD_MEMO, type WarehouseLoadMemo } from '../../src/shared/messages';
-import { findFreePort, startDevServer } from '../../src/devserver';
 import { WORKER_NODE_OPTIONS } from '../../src/node-options';
 import { percentFinished } from '../../src/shared/progress';
 import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
@@ -27,7 +26,7 @@ import type { EtaSample } from './forecast';
 import { otherCpuBetween, processCpuSeconds, readMachineCpu, processPeakRssMiB, threadCpuBetween, threadCpuSeconds, type ThreadCpu } from './procfs';
 import type { CallInterval } from './schedule';
 import { sleep, waitForChildMessage } from './child-messages';
-import { BenchSettingError } from './setup';
+import { BenchSettingError, startRunServer } from './setup';
 const waitFor = <T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> =>
   waitForChildMessage<ChildMessage, T>(child, type, timeoutMs, 'bench worker');
 
@@ -205,15 +204,7 @@ export async function runOrchestrated(options: OrchestratedOptions): Promise<Orc
   fs.mkdirSync(dir, { recursive: true });
   const duckdbPath = path.join(dir, 'warehouse.duckdb');
   fs.copyFileSync(options.templateDuckdb, duckdbPath);
-  const server = await startDevServer({
-    cliPath: options.cliPath,
-    port: await findFreePort(),
-    headless: true,
-    dbFilename: path.join(dir, 'temporal.sqlite'),
-    logFile: path.join(dir, 'temporal.log'),
-    extraArgs: variant.serverArgs,
-    startTimeoutMs: 90_000,
-  });
+  const server = await startRunServer(options.cliPath, dir, variant.serverArgs);
   const logFd = fs.openSync(path.join(dir, 'worker.log'), 'a');
   // A deployed worker's node options (the Dockerfile's NODE_OPTIONS), then any of
   // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the worker alone.

@@ -14,7 +14,6 @@ import type { Logger } from 'pino';
 import { slotsWorkflowId } from '../../src/activities/temporal-slots';
 import { startBackfill } from '../../src/client/backfill-client';
 import { loadConfig, warehouseKey } from '../../src/config';
-import { findFreePort, startDevServer } from '../../src/devserver';
 import { admittedLimit, slotsHeld, slotsStateQuery } from '../../src/shared/messages';
 import type { BackfillRequest, BackfillResult } from '../../src/shared/types';
 import { epochMs, type BenchWarehouseStats } from './bench-warehouse';
@@ -23,6 +22,7 @@ import type { LimitSample } from './overload-figures';
 import type { OverloadStats } from './overload-warehouse';
 import type { OverloadChildMessage, OverloadParentMessage, OverloadWorkerOptions } from './overload-worker';
 import { processCpuSeconds } from './procfs';
+import { startRunServer } from './setup';
 import { sleep, waitForChildMessage } from './child-messages';
 const waitFor = <T extends OverloadChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<OverloadChildMessage, { type: T }>> =>
   waitForChildMessage<OverloadChildMessage, T>(child, type, timeoutMs, 'overload worker');
@@ -67,14 +67,7 @@ export async function runOverload(options: OverloadRunOptions): Promise<Overload
   fs.mkdirSync(dir, { recursive: true });
   const duckdbPath = path.join(dir, 'warehouse.duckdb');
   fs.copyFileSync(options.templateDuckdb, duckdbPath);
-  const server = await startDevServer({
-    cliPath: options.cliPath,
-    port: await findFreePort(),
-    headless: true,
-    dbFilename: path.join(dir, 'temporal.sqlite'),
-    logFile: path.join(dir, 'temporal.log'),
-    startTimeoutMs: 90_000,
-  });
+  const server = await startRunServer(options.cliPath, dir);
   const logFd = fs.openSync(path.join(dir, 'worker.log'), 'a');
   const child = fork(path.join(__dirname, 'overload-worker.js'), [], { stdio: ['ignore', logFd, logFd, 'ipc'] });
   fs.closeSync(logFd);

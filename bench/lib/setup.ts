@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../src/config';
+import { findFreePort, startDevServer, type DevServerHandle } from '../../src/devserver';
 import { DEMO_PRESETS, seedDemoData, type DemoPresetName } from '../../src/pipeline/demo';
 import { listGameDates } from '../../src/pipeline/dates';
 import { ensureWarehouseTables } from '../../src/pipeline/tables';
@@ -99,6 +100,23 @@ export async function prepareWorkflowBundle(dir: string): Promise<string> {
   const file = path.join(dir, 'workflows.bundle.js');
   await writeWorkflowBundle(file);
   return file;
+}
+
+/**
+ * A fresh headless dev server for one run, its database and log in `dir` (temporal.sqlite,
+ * temporal.log), on a free port; `extraArgs` go to `temporal server start-dev` (a variant's
+ * dynamic config).
+ */
+export async function startRunServer(cliPath: string, dir: string, extraArgs: readonly string[] = []): Promise<DevServerHandle> {
+  return startDevServer({
+    cliPath,
+    port: await findFreePort(),
+    headless: true,
+    dbFilename: path.join(dir, 'temporal.sqlite'),
+    logFile: path.join(dir, 'temporal.log'),
+    extraArgs,
+    startTimeoutMs: 90_000,
+  });
 }
 
 export function machine(): { cores: number; cpuModel: string; memoryMiB: number; node: string; platform: string } {
