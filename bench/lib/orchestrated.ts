@@ -85,6 +85,14 @@ export const VARIANTS: readonly Variant[] = [
     config: { workflowStackTraces: 'on' },
   },
   {
+    name: 'sqlite-fsync',
+    // The dev server's persisted file with SQLite's own defaults, as before PERSISTED_SQLITE_PRAGMAS
+    // (src/devserver/server.ts): a rollback journal synced on every commit. Later pragmas win.
+    description: 'dev server SQLite with a rollback journal and synchronous=FULL (an fsync per commit), SQLite\'s default',
+    workerOptions: {},
+    serverArgs: ['--sqlite-pragma', 'journal_mode=delete', '--sqlite-pragma', 'synchronous=full'],
+  },
+  {
     name: 'eager-dispatch',
     description: 'regular activities, dev server with system.enableActivityEagerExecution=true (the SDK asks for eager activities by default)',
     workerOptions: {},

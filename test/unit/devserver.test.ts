@@ -119,7 +119,51 @@ describe('startDevServer', () => {
     expect(description.status.name).toBe('RUNNING');
     expect(description.type).toBe('persistenceProbe');
   });
+
+  it('commits its db file through a write-ahead log (no fsync per commit), and a SIGKILL loses nothing', async () => {
+    const cliPath = await locateTemporalCli();
+    const dbFilename = path.join(tempDir, 'wal', 'temporal.sqlite');
+    const workflowId = `devserver-wal-${Date.now()}`;
+    server = await startDevServer({ cliPath, port: await findFreePort(), headless: true, dbFilename });
+    await withClient(server.address, (client) =>
+      client.workflow.start('walProbe', { taskQueue: uniqueTaskQueue('wal'), workflowId }),
+    );
+    expect(await fileExists(`${dbFilename}-wal`)).toBe(true);
+    const killedPid = server.pid;
+    process.kill(killedPid, 'SIGKILL');
+    await waitUntil(() => !processExists(killedPid));
+    server = await startDevServer({ cliPath, port: await findFreePort(), headless: true, dbFilename });
+    const description = await withClient(server.address, (client) => client.workflow.getHandle(workflowId).describe());
+    expect(description.status.name).toBe('RUNNING');
+  });
+
+  it('keeps SQLite’s rollback journal when later --sqlite-pragma arguments ask for it (the check above can fail)', async () => {
+    const dbFilename = path.join(tempDir, 'rollback', 'temporal.sqlite');
+    server = await startDevServer({
+      cliPath: await locateTemporalCli(),
+      port: await findFreePort(),
+      headless: true,
+      dbFilename,
+      extraArgs: ['--sqlite-pragma', 'journal_mode=delete', '--sqlite-pragma', 'synchronous=full'],
+    });
+    await withClient(server.address, (client) =>
+      client.workflow.start('walProbe', { taskQueue: uniqueTaskQueue('rollback'), workflowId: `devserver-rollback-${Date.now()}` }),
+    );
+    expect(await fileExists(dbFilename)).toBe(true);
+    expect(await fileExists(`${dbFilename}-wal`)).toBe(false);
+  });
 });
+
+async function fileExists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 50));
+}
 
 async function withClient<T>(address: string, fn: (client: Client) => Promise<T>): Promise<T> {
   const connection = await Connection.connect({ address });
