@@ -153,13 +153,6 @@ export function kernelThreadsCpu(): Map<string, number> {
   return seconds;
 }
 
-/** The kernel's own threads' CPU seconds so far, all together. */
-export function kernelThreadsCpuSeconds(): number {
-  let sum = 0;
-  for (const s of kernelThreadsCpu().values()) sum += s;
-  return sum;
-}
-
 /** The machine's busy CPU and its kernel threads' CPU by pid at one moment (seconds since boot). */
 export interface MachineCpuReading {
   busy: number | null;
